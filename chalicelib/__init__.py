@@ -1,0 +1,1 @@
+"""sidenote: comments for blogs, served from AWS Lambda on DynamoDB global tables."""

@@ -1,0 +1,88 @@
+"""Settings, read from the environment once at import, with safe defaults.
+
+Importing this module needs no AWS access and no environment variable
+(``chalice package``/``deploy`` import ``app.py``). Nothing else reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+
+def _list(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Deployment-wide settings. One instance, :data:`settings`, is built at import."""
+
+    stage: str = "dev"
+    region: str = "us-east-1"
+    #: Every region holding a replica, this one included. Counters are one item per region.
+    regions: tuple[str, ...] = ("us-east-1",)
+    table_prefix: str = "sidenote-dev-"
+    #: Where DynamoDB is; empty means the AWS endpoint of ``region``.
+    dynamodb_endpoint: str = ""
+    #: Secret for edit tokens and keyed IP hashes. The default is for local runs only.
+    secret: str = field(default="local-development-secret", repr=False)
+    #: Bounded DynamoDB calls: a reader never waits the SDK defaults (15 s + 30 s).
+    connect_timeout: float = 1.0
+    read_timeout: float = 2.0
+    max_retries: int = 2
+    #: How long a Lambda container trusts its cached copy of a site (settings, bans, read-only).
+    site_cache_seconds: float = 30.0
+    #: Posts per IP per minute, per site.
+    rate_limit_per_minute: int = 5
+    #: Operator switch: every site read-only, with this message (empty = writable).
+    read_only_message: str = ""
+    #: Public base URL of the API (used in feeds and the Haloscan shim); empty = from the request.
+    public_url: str = ""
+    log_level: str = "INFO"
+    tracing: bool = False
+
+    @property
+    def comments_table(self) -> str:
+        return f"{self.table_prefix}comments"
+
+    @property
+    def sites_table(self) -> str:
+        return f"{self.table_prefix}sites"
+
+    @property
+    def ephemeral_table(self) -> str:
+        return f"{self.table_prefix}ephemeral"
+
+
+def load(env: dict[str, str] | os._Environ = os.environ) -> Settings:
+    """Build :class:`Settings` from an environment mapping."""
+    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
+    regions = _list(env.get("SIDENOTE_REGIONS", "")) or (region,)
+    if region not in regions:
+        regions = (region, *regions)
+    return Settings(
+        stage=env.get("SIDENOTE_STAGE", "dev"),
+        region=region,
+        regions=regions,
+        table_prefix=env.get("SIDENOTE_TABLE_PREFIX", "sidenote-dev-"),
+        dynamodb_endpoint=env.get("DYNAMODB_ENDPOINT", ""),
+        secret=env.get("SIDENOTE_SECRET", "local-development-secret"),
+        connect_timeout=float(env.get("SIDENOTE_DDB_CONNECT_TIMEOUT", "1.0")),
+        read_timeout=float(env.get("SIDENOTE_DDB_READ_TIMEOUT", "2.0")),
+        max_retries=int(env.get("SIDENOTE_DDB_MAX_RETRIES", "2")),
+        site_cache_seconds=float(env.get("SIDENOTE_SITE_CACHE_SECONDS", "30")),
+        rate_limit_per_minute=int(env.get("SIDENOTE_RATE_LIMIT_PER_MINUTE", "5")),
+        read_only_message=env.get("SIDENOTE_READ_ONLY", ""),
+        public_url=env.get("SIDENOTE_PUBLIC_URL", "").rstrip("/"),
+        log_level=env.get("SIDENOTE_LOG_LEVEL", "INFO"),
+        tracing=_bool(env.get("AWS_XRAY_SDK_ENABLED", "false"))
+        and bool(env.get("AWS_LAMBDA_FUNCTION_NAME")),
+    )
+
+
+settings: Settings = load()

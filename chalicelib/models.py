@@ -1,0 +1,224 @@
+"""PynamoDB models: declarations only. Services in this package are the only users.
+
+Three tables, all on-demand, streams on, global (one replica per region):
+
+``comments``  one partition per thread: ``pk = "<site>#<thread key>"``.
+              ``sk = "#COUNT#<region>"`` per-region counters, ``"#META"`` the thread,
+              ``"C#<ulid>"`` comments. ``#`` sorts before ``C``, so the first page of a
+              thread in ascending order carries meta, counters and comments: one Query.
+``sites``     ``pk = "SITE#<id>"``: the site (``sk = "#SITE"``) and its bans (``"BAN#<ulid>"``);
+              ``pk = "KEY#<sha256>"``: a moderator key (looked up by its hash).
+``ephemeral`` idempotency records and rate-limit windows, expired by TTL.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    ListAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from chalicelib.config import settings
+
+
+class _Meta:
+    region = settings.region
+    host = settings.dynamodb_endpoint or None
+    billing_mode = "PAY_PER_REQUEST"
+    connect_timeout_seconds = settings.connect_timeout
+    read_timeout_seconds = settings.read_timeout
+    max_retry_attempts = settings.max_retries
+
+
+# --- comments table -------------------------------------------------------------------
+
+
+class FeedIndex(GlobalSecondaryIndex):
+    """Sparse: only approved comments carry ``feed_site``. Newest first per site."""
+
+    class Meta:
+        index_name = "feed"
+        projection = AllProjection()
+
+    feed_site = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class QueueIndex(GlobalSecondaryIndex):
+    """Sparse: only comments waiting for a decision carry ``queue_site``."""
+
+    class Meta:
+        index_name = "queue"
+        projection = AllProjection()
+
+    queue_site = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class ByIdIndex(GlobalSecondaryIndex):
+    """Finds a comment's thread from its id alone (edit, delete, moderation routes)."""
+
+    class Meta:
+        index_name = "by-id"
+        projection = KeysOnlyProjection()
+
+    id = UnicodeAttribute(hash_key=True)
+
+
+class ThreadItem(Model):
+    """Base of every item in a thread partition; ``kind`` picks the subclass."""
+
+    class Meta(_Meta):
+        table_name = settings.comments_table
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    feed_site = UnicodeAttribute(null=True)
+    queue_site = UnicodeAttribute(null=True)
+    feed = FeedIndex()
+    queue = QueueIndex()
+    by_id = ByIdIndex()
+
+
+class ThreadMeta(ThreadItem, discriminator="thread"):
+    site = UnicodeAttribute()
+    key = UnicodeAttribute()
+    title = UnicodeAttribute(null=True)
+    url = UnicodeAttribute(null=True)
+    locked = BooleanAttribute(default=False)
+    created = UnicodeAttribute()
+
+
+class Counter(ThreadItem, discriminator="counter"):
+    """Approved, not deleted comments added in one region. Only that region writes it."""
+
+    n = NumberAttribute(default=0)
+
+
+class Comment(ThreadItem, discriminator="comment"):
+    id = UnicodeAttribute()
+    site = UnicodeAttribute()
+    thread = UnicodeAttribute()
+    parent = UnicodeAttribute(null=True)
+    author = UnicodeAttribute(default="")
+    email = UnicodeAttribute(null=True)
+    website = UnicodeAttribute(null=True)
+    avatar = UnicodeAttribute(null=True)
+    ip_hash = UnicodeAttribute(null=True)
+    text = UnicodeAttribute(default="")
+    html = UnicodeAttribute(default="")
+    #: approved | pending | spam | deleted
+    status = UnicodeAttribute()
+    created = UnicodeAttribute()
+    edited = UnicodeAttribute(null=True)
+    edit_until = UnicodeAttribute()
+    #: Set once an approved reply exists: a deleted comment then stays as a tombstone.
+    has_replies = BooleanAttribute(default=False)
+    #: The page the comment was posted from (for feeds).
+    url = UnicodeAttribute(null=True)
+    #: Region that accepted the comment (its counter holds the comment's +1).
+    region = UnicodeAttribute(null=True)
+
+
+# --- sites table ----------------------------------------------------------------------
+
+
+class SiteKeysIndex(GlobalSecondaryIndex):
+    """Sparse: only moderator keys carry ``key_site``."""
+
+    class Meta:
+        index_name = "site-keys"
+        projection = AllProjection()
+
+    key_site = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
+class SiteItem(Model):
+    class Meta(_Meta):
+        table_name = settings.sites_table
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = DiscriminatorAttribute()
+    key_site = UnicodeAttribute(null=True)
+    site_keys = SiteKeysIndex()
+
+
+class Site(SiteItem, discriminator="site"):
+    id = UnicodeAttribute()
+    name = UnicodeAttribute()
+    origins = ListAttribute(of=UnicodeAttribute, default=list)
+    #: none | first-time | links | all
+    moderation = UnicodeAttribute(default="none")
+    edit_window_minutes = NumberAttribute(default=15)
+    max_length = NumberAttribute(default=5000)
+    require_author = BooleanAttribute(default=False)
+    require_email = BooleanAttribute(default=False)
+    notify_email = UnicodeAttribute(null=True)
+    #: Empty: writable. Otherwise the message readers see while writes are off.
+    read_only = UnicodeAttribute(default="")
+    created = UnicodeAttribute()
+
+
+class Ban(SiteItem, discriminator="ban"):
+    id = UnicodeAttribute()
+    #: email | ip
+    target = UnicodeAttribute()
+    #: Keyed hash of the banned value (never the value itself).
+    value_hash = UnicodeAttribute()
+    reason = UnicodeAttribute(default="")
+    created = UnicodeAttribute()
+    until = UnicodeAttribute(null=True)
+    expires = TTLAttribute(null=True)
+
+
+class KnownAuthor(SiteItem, discriminator="author"):
+    """``pk = "AUTHOR#<site>#<keyed hash of e-mail>"``: this address has an approved comment."""
+
+    first = UnicodeAttribute()
+
+
+class ModeratorKey(SiteItem, discriminator="key"):
+    """``pk = "KEY#<sha256 of the key>"``. The key itself is never stored."""
+
+    id = UnicodeAttribute()
+    site = UnicodeAttribute()
+    name = UnicodeAttribute()
+    created = UnicodeAttribute()
+    revoked = UnicodeAttribute(null=True)
+
+
+# --- ephemeral table ------------------------------------------------------------------
+
+
+class EphemeralItem(Model):
+    class Meta(_Meta):
+        table_name = settings.ephemeral_table
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True, default="#")
+    kind = DiscriminatorAttribute()
+    expires = TTLAttribute(null=True)
+
+
+class IdempotencyRecord(EphemeralItem, discriminator="idempotency"):
+    """The first response to a request with an ``Idempotency-Key``, replayed on retries."""
+
+    body_hash = UnicodeAttribute()
+    status = NumberAttribute()
+    response = UnicodeAttribute()
+
+
+class RateWindow(EphemeralItem, discriminator="rate"):
+    n = NumberAttribute(default=0)
+
+
+ALL_TABLES: tuple[type[Model], ...] = (ThreadItem, SiteItem, EphemeralItem)
