@@ -22,10 +22,10 @@ MAX_URL = 2048
 MAX_TEXT_CEILING = 20_000
 MAX_BODY_BYTES = 64 * 1024
 
-SITE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
-ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}$")
-EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+$")
-IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
+SITE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}\Z")
+ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}\Z")
+EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+\Z")
+IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}\Z")
 
 
 def _has_control(value: str, allow: str = "") -> bool:
@@ -184,6 +184,6 @@ def parse_edit(body: object, *, max_length: int) -> str:
 def parse_limit(raw: str | None, *, default: int = 100, low: int = 1, high: int = 200) -> int:
     if raw is None:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:
         raise InvalidRequest(f"'limit' must be a whole number from {low} to {high}.")
     return int(raw)
