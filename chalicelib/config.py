@@ -31,6 +31,8 @@ class Settings:
     dynamodb_endpoint: str = ""
     #: Secret for edit tokens and keyed IP hashes. The default is for local runs only.
     secret: str = field(default="local-development-secret", repr=False)
+    #: If set, the secret is read from this SSM SecureString parameter on first use instead.
+    secret_parameter: str = ""
     #: Bounded DynamoDB calls: a reader never waits the SDK defaults (15 s + 30 s).
     connect_timeout: float = 1.0
     read_timeout: float = 2.0
@@ -72,6 +74,7 @@ def load(env: dict[str, str] | os._Environ = os.environ) -> Settings:
         table_prefix=env.get("SIDENOTE_TABLE_PREFIX", "sidenote-dev-"),
         dynamodb_endpoint=env.get("DYNAMODB_ENDPOINT", ""),
         secret=env.get("SIDENOTE_SECRET", "local-development-secret"),
+        secret_parameter=env.get("SIDENOTE_SECRET_PARAMETER", ""),
         connect_timeout=float(env.get("SIDENOTE_DDB_CONNECT_TIMEOUT", "1.0")),
         read_timeout=float(env.get("SIDENOTE_DDB_READ_TIMEOUT", "2.0")),
         max_retries=int(env.get("SIDENOTE_DDB_MAX_RETRIES", "2")),

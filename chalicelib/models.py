@@ -31,6 +31,8 @@ class _Meta:
     region = settings.region
     host = settings.dynamodb_endpoint or None
     billing_mode = "PAY_PER_REQUEST"
+    #: Global tables replicate from streams.
+    stream_view_type = "NEW_AND_OLD_IMAGES"
     connect_timeout_seconds = settings.connect_timeout
     read_timeout_seconds = settings.read_timeout
     max_retry_attempts = settings.max_retries

@@ -10,13 +10,26 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from functools import lru_cache
 
 from chalicelib.config import settings
 
 
+@lru_cache(maxsize=1)
+def _secret() -> bytes:
+    """The deployment secret: from SSM when configured (once per container), else settings."""
+    if settings.secret_parameter:
+        import boto3
+
+        ssm = boto3.client("ssm", region_name=settings.region)
+        answer = ssm.get_parameter(Name=settings.secret_parameter, WithDecryption=True)
+        return answer["Parameter"]["Value"].encode()
+    return settings.secret.encode()
+
+
 def keyed_hash(purpose: str, value: str, length: int = 32) -> str:
     """Hex HMAC of ``value`` under the secret, domain-separated by ``purpose``."""
-    mac = hmac.new(settings.secret.encode(), f"{purpose}\x00{value}".encode(), hashlib.sha256)
+    mac = hmac.new(_secret(), f"{purpose}\x00{value}".encode(), hashlib.sha256)
     return mac.hexdigest()[:length]
 
 

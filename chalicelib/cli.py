@@ -1,0 +1,213 @@
+"""``sidenote``: the operators' command line (tables, sites, moderator keys).
+
+Run as ``sidenote …`` (installed into the venv by the Makefile) or ``python -m chalicelib.cli``.
+Where DynamoDB is comes from the environment (``DYNAMODB_ENDPOINT``, ``AWS_REGION``,
+``SIDENOTE_TABLE_PREFIX``) or from the global options, which override it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import click
+
+
+def _echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+@click.group()
+@click.option(
+    "--endpoint",
+    envvar="DYNAMODB_ENDPOINT",
+    default="",
+    help="DynamoDB endpoint URL (e.g. http://127.0.0.1:8001 for DynamoDB Local).",
+)
+@click.option("--region", envvar="AWS_REGION", default="", help="AWS region of this stack.")
+@click.option(
+    "--prefix",
+    envvar="SIDENOTE_TABLE_PREFIX",
+    default="",
+    help="Table name prefix (default sidenote-dev-).",
+)
+def main(endpoint: str, region: str, prefix: str) -> None:
+    """Operate sidenote: tables, sites and moderator keys."""
+    # Settings are read once, when chalicelib.config is first imported: set them first.
+    for name, value in (
+        ("DYNAMODB_ENDPOINT", endpoint),
+        ("AWS_REGION", region),
+        ("SIDENOTE_TABLE_PREFIX", prefix),
+    ):
+        if value:
+            os.environ[name] = value
+    if endpoint:
+        # DynamoDB Local accepts any credentials; botocore still wants some.
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    if not (os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")):
+        os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+
+
+# --- tables ------------------------------------------------------------------------------
+
+
+@main.group()
+def tables() -> None:
+    """DynamoDB tables."""
+
+
+@tables.command("create")
+def tables_create() -> None:
+    """Create the tables where missing (safe to re-run) and wait until they are ACTIVE."""
+    from chalicelib import provisioning
+
+    for line in provisioning.create_tables():
+        click.echo(line)
+
+
+# --- sites -------------------------------------------------------------------------------
+
+
+@main.group()
+def site() -> None:
+    """Sites (one per blog)."""
+
+
+def _settings_options(f: Any) -> Any:
+    options = [
+        click.option(
+            "--origin",
+            "origins",
+            multiple=True,
+            help="Allowed origin (repeatable), e.g. https://blog.example.",
+        ),
+        click.option("--moderation", type=click.Choice(["none", "first-time", "links", "all"])),
+        click.option(
+            "--edit-window",
+            "edit_window_minutes",
+            type=int,
+            help="Minutes an author may edit or delete.",
+        ),
+        click.option("--max-length", type=int, help="Longest comment, in characters."),
+        click.option("--require-author/--no-require-author", default=None),
+        click.option("--require-email/--no-require-email", default=None),
+        click.option("--notify-email", help="Where moderation notices go."),
+        click.option("--read-only", help="Switch writes off with this message ('' = writable)."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def _changes(**values: Any) -> dict[str, Any]:
+    changes = {k: v for k, v in values.items() if v is not None and k != "origins"}
+    if values.get("origins"):
+        changes["origins"] = list(values["origins"])
+    return changes
+
+
+@site.command("create")
+@click.argument("site_id")
+@click.option("--name", required=True, help="The blog's name.")
+@_settings_options
+def site_create(site_id: str, name: str, **values: Any) -> None:
+    """Create a site with the public id SITE_ID."""
+    from chalicelib import errors, sites
+
+    try:
+        config = sites.create_site(site_id, name, **_changes(**values))
+    except errors.SidenoteError as exc:
+        _fail(exc.message)
+    _echo_json(config.public_settings())
+
+
+@site.command("list")
+def site_list() -> None:
+    """List every site."""
+    from chalicelib import sites
+
+    _echo_json([s.public_settings() for s in sites.list_sites()])
+
+
+@site.command("show")
+@click.argument("site_id")
+def site_show(site_id: str) -> None:
+    """Show a site's settings."""
+    from chalicelib import errors, sites
+
+    try:
+        _echo_json(sites.get_site(site_id, fresh=True).public_settings())
+    except errors.SidenoteError as exc:
+        _fail(exc.message)
+
+
+@site.command("update")
+@click.argument("site_id")
+@click.option("--name")
+@_settings_options
+def site_update(site_id: str, **values: Any) -> None:
+    """Change a site's settings (only the options given)."""
+    from chalicelib import errors, sites
+
+    try:
+        _echo_json(sites.update_site(site_id, _changes(**values)).public_settings())
+    except errors.SidenoteError as exc:
+        _fail(exc.message)
+
+
+# --- moderator keys ----------------------------------------------------------------------
+
+
+@main.group()
+def key() -> None:
+    """Moderator API keys (stored as SHA-256 hashes; a key is shown only when created)."""
+
+
+@key.command("create")
+@click.argument("site_id")
+@click.option("--name", default="moderator", help="Who or what holds the key.")
+def key_create(site_id: str, name: str) -> None:
+    """Create a moderator key for SITE_ID and print it once."""
+    from chalicelib import errors, sites
+
+    try:
+        secret, info = sites.create_key(site_id, name)
+    except errors.SidenoteError as exc:
+        _fail(exc.message)
+    click.echo(f"key id: {info.id}  site: {info.site}  name: {info.name}", err=True)
+    click.echo("Store this key now; it is not shown again:", err=True)
+    click.echo(secret)
+
+
+@key.command("list")
+@click.argument("site_id")
+def key_list(site_id: str) -> None:
+    """List the keys of SITE_ID (ids and names, never the keys)."""
+    from chalicelib import sites
+
+    _echo_json([vars(info) for info in sites.list_keys(site_id)])
+
+
+@key.command("revoke")
+@click.argument("site_id")
+@click.argument("key_id")
+def key_revoke(site_id: str, key_id: str) -> None:
+    """Revoke key KEY_ID of SITE_ID."""
+    from chalicelib import errors, sites
+
+    try:
+        _echo_json(vars(sites.revoke_key(site_id, key_id)))
+    except errors.SidenoteError as exc:
+        _fail(exc.message)
+
+
+if __name__ == "__main__":
+    main()
