@@ -1,327 +1,249 @@
-/*! sidenote comment widget. Readable source, no build step, no dependencies.
- * Embed:  <div id="sidenote" data-site="SITE" data-thread="KEY"></div>
- *         <script async src="https://API/embed.js"></script>
- * Counts: any element with data-sidenote-count="KEY" gets the thread's count label.
- * Rule: reader strings only ever become text nodes; the comment "html" field (sanitised by
- * the server at write time) is the only markup inserted. */
-(function () {
+/*! sidenote widget. Reader text only ever becomes text nodes; the one markup inserted is
+   the comment html the server sanitised. */
+(() => {
   'use strict';
-  var d = document, w = window;
-  if (w.sidenote) return; // loaded twice: the first copy already runs
-  var me = d.currentScript || [].slice.call(d.scripts).reverse().find(function (s) {
-    return /\/embed\.js(\?|#|$)/.test(s.src);
-  });
-  var API = new URL(me ? me.src : '/', location.href).origin;
-  var SD = me ? me.dataset : {};
-  var enc = encodeURIComponent;
-
-  var S = {
-    zero: 'No comments', one: '1 comment', many: '{n} comments',
+  const d = document, w = window, enc = encodeURIComponent;
+  if (w.sidenote) return;
+  const me = d.currentScript || [...d.scripts].reverse().find(s => /\/embed\.js([?#]|$)/.test(s.src));
+  const API = new URL(me ? me.src : '/', location.href).origin, SD = me ? me.dataset : {};
+  const S = {
+    zero: 'No comments', one: '1 comment', many: '{n} comments', title: 'Comments',
     text: 'Comment (Markdown)', reply: 'Reply', replyTo: 'Reply to {n}', name: 'Name',
     email: 'E-mail (never shown)', website: 'Website', post: 'Post comment', cancel: 'Cancel',
     edit: 'Edit', save: 'Save', del: 'Delete', sure: 'Really delete?', edited: 'edited',
     anon: 'Anonymous', deleted: 'This comment was deleted.', oldest: 'Oldest', newest: 'Newest',
-    sort: 'Sort', more: 'Load more comments', loading: 'Loading comments…', retry: 'Retry',
-    loadErr: 'Comments could not be loaded.', saved: 'Saved copy: the comment server cannot be reached.',
+    more: 'Load more comments', loading: 'Loading comments…', retry: 'Retry',
+    saved: 'Saved copy: the server is unreachable.', offline: 'The server is unreachable.',
     sending: 'Sending…', posted: 'Your comment is posted.', removed: 'Your comment was deleted.',
-    pending: 'Waiting for approval (only you can see this).',
-    queued: 'Received: it will appear shortly.',
+    pending: 'Waiting for approval (only you can see this).', queued: 'Received: it will appear shortly.',
     locked: 'Comments are closed.', rate: 'Too many comments. Try again in {n} s.',
-    offline: 'The comment server cannot be reached.',
-    failed: '{m} Your comment is kept here; trying again in {n} s.'
+    failed: '{m} Your text is kept; retrying in {n} s.'
   };
 
-  // ---------- small helpers ----------
-  function get(k) {
-    try { return JSON.parse(localStorage.getItem('sidenote:' + k)); } catch (e) { return null; }
-  }
-  function put(k, v) {
-    try {
-      if (v == null) localStorage.removeItem('sidenote:' + k);
-      else localStorage.setItem('sidenote:' + k, JSON.stringify(v));
-    } catch (e) { /* storage full or disabled: the widget still works */ }
-  }
-  // h('div.a.b', {prop: value}, [children]); string children become text nodes, never markup.
-  function h(tag, props, kids) {
-    var p = tag.split('.'), e = d.createElement(p[0]);
-    if (p[1]) e.className = p.slice(1).join(' ');
-    for (var k in props) {
-      if (k in e && k.indexOf('-') < 0) e[k] = props[k]; else e.setAttribute(k, props[k]);
-    }
-    (kids || []).forEach(function (c) { if (c != null) e.append(c); });
+  const get = k => { try { return JSON.parse(localStorage['sidenote:' + k]); } catch (e) { return null; } };
+  const put = (k, v) => {
+    try { v == null ? localStorage.removeItem('sidenote:' + k) : localStorage['sidenote:' + k] = JSON.stringify(v); } catch (e) { }
+  };
+  const h = (tag, props, kids) => {
+    const [t, ...c] = tag.split('.'), e = d.createElement(t);
+    e.className = c.join(' ');
+    for (const k in props) k in e && k.indexOf('-') < 0 ? e[k] = props[k] : e.setAttribute(k, props[k]);
+    (kids || []).forEach(k => k != null && e.append(k));
     return e;
-  }
-  function btn(label, fn, cls) { return h('button' + (cls || ''), { type: 'button', onclick: fn }, [label]); }
-  function fill(s, n) { return String(s).replace('{n}', n); }
-  function strings(dsets) {
-    var o = Object.assign({}, S);
-    dsets.forEach(function (ds) {
-      for (var k in ds) {
-        if (k === 'i18n') { try { Object.assign(o, JSON.parse(ds[k])); } catch (e) { /* bad JSON */ } }
-        else if (k.indexOf('i18n') === 0) o[k[4].toLowerCase() + k.slice(5)] = ds[k];
-      }
-    });
+  };
+  const btn = (label, fn, cls) => h('button' + (cls || ''), { type: 'button', onclick: fn }, [label]);
+  const fill = (s, n) => String(s).replace('{n}', n);
+  const label = (n, s) => n === 0 ? s.zero : n === 1 ? s.one : fill(s.many, n);
+  const strings = sets => {
+    const o = Object.assign({}, S);
+    for (const ds of sets) for (const k in ds) {
+      if (k.startsWith('i18n')) o[k[4].toLowerCase() + k.slice(5)] = ds[k];
+    }
     return o;
-  }
-  function label(n, s) { return n === 0 ? s.zero : n === 1 ? s.one : fill(s.many, n); }
-  function key() {
-    return [].map.call(crypto.getRandomValues(new Uint8Array(16)), function (b) {
-      return (b + 256).toString(16).slice(1);
-    }).join('');
-  }
-  function safeUrl(u) {
-    try { var x = new URL(u); return /^https?:$/.test(x.protocol) ? x.href : ''; } catch (e) { return ''; }
-  }
-  function when(t) {
+  };
+  const newKey = () => [...crypto.getRandomValues(new Uint8Array(16))].map(b => (b + 256).toString(16).slice(1)).join('');
+  const safeUrl = u => { try { u = new URL(u); return /^https?:$/.test(u.protocol) ? u.href : ''; } catch (e) { return ''; } };
+  const when = t => new Date(t).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+  const call = async (method, path, body, headers) => {
     try {
-      return new Date(t).toLocaleString(d.documentElement.lang || undefined, { dateStyle: 'medium', timeStyle: 'short' });
-    } catch (e) { return t; }
-  }
-  async function call(method, path, body, headers) {
-    var hd = Object.assign(body ? { 'Content-Type': 'application/json' } : {}, headers);
-    var r = await fetch(API + path, { method: method, headers: hd, body: body && JSON.stringify(body), credentials: 'omit' });
-    var j = null;
-    try { j = await r.json(); } catch (e) { /* 204 or not JSON */ }
-    return { s: r.status, j: j || {}, ra: +r.headers.get('Retry-After') || 0 };
-  }
-  function css() {
+      const r = await fetch(API + path, {
+        method, body: body && JSON.stringify(body), credentials: 'omit',
+        headers: Object.assign(body ? { 'Content-Type': 'application/json' } : {}, headers)
+      });
+      return { s: r.status, j: await r.json().catch(() => ({})), ra: +r.headers.get('Retry-After') || 0 };
+    } catch (e) { return { s: 0, j: {}, ra: 0 }; }
+  };
+  const css = () => {
     if (d.getElementById('sidenote-css')) return;
-    var st = h('style', { id: 'sidenote-css' }, [
-      '.sn{--a:var(--sn-accent,#1d4ed8);--at:var(--sn-accent-text,#fff);--m:var(--sn-muted,#6b7280);' +
-      '--l:var(--sn-border,#8886);--r:var(--sn-radius,6px);color:var(--sn-fg,inherit);font:var(--sn-font,inherit);line-height:1.5}' +
+    const st = h('style', { id: 'sidenote-css' }, [
+      '.sn{--a:var(--sn-accent,#1d4ed8);--at:var(--sn-accent-text,#fff);--m:var(--sn-muted,#6b7280);--l:var(--sn-border,#8886);line-height:1.5}' +
       '@media(prefers-color-scheme:dark){.sn{--a:var(--sn-accent,#93b4ff);--at:var(--sn-accent-text,#111);--m:var(--sn-muted,#a1a1aa)}}' +
-      '.sn-top,.sn-h,.sn-a,.sn-row{display:flex;flex-wrap:wrap;gap:.5em;align-items:center}' +
-      '.sn-top{justify-content:space-between}.sn-n{font-size:1.25em;margin:0}' +
-      '.sn button{font:inherit;color:inherit;background:none;border:1px solid var(--l);border-radius:var(--r);padding:.2em .8em;cursor:pointer}' +
+      '.sn-top,.sn-h,.sn-a,.sn-row{display:flex;flex-wrap:wrap;gap:.5em;align-items:center}.sn-top{justify-content:space-between}' +
+      '.sn h2{font-size:1.25em;margin:0}.sn button,.sn input,.sn textarea{font:inherit;color:inherit;background:none;' +
+      'border:1px solid var(--l);border-radius:var(--sn-radius,6px);padding:.3em .7em}.sn button:disabled{opacity:.5}' +
       '.sn [aria-pressed=true],.sn [type=submit]{background:var(--a);border-color:var(--a);color:var(--at)}' +
-      '.sn button:disabled{opacity:.5;cursor:default}.sn :focus-visible{outline:2px solid var(--a);outline-offset:2px}' +
-      '.sn-f{display:grid;gap:.5em;margin:1em 0}.sn label{display:grid;gap:.2em;font-size:.9em;flex:1 1 11em}' +
-      '.sn input,.sn textarea{font:inherit;color:inherit;background:var(--sn-field,transparent);border:1px solid var(--l);' +
-      'border-radius:var(--r);padding:.4em;width:100%;box-sizing:border-box}.sn textarea{resize:vertical;min-height:5em}' +
-      '.sn-hp{position:absolute;left:-9999px;height:1px;overflow:hidden}' +
-      '.sn-l{list-style:none;margin:0;padding:0}.sn-l .sn-l{margin-left:.9em;padding-left:1em;border-left:2px solid var(--l)}' +
-      '.sn-l .sn-l .sn-l .sn-l .sn-l{margin:0;padding:0;border:0}.sn-c{margin:1em 0}' +
-      '.sn-av{width:2em;height:2em;border-radius:50%;display:inline-grid;place-items:center;color:#fff;font-weight:700;' +
-      'background:hsl(var(--h,210) 45% 42%)}.sn-t,.sn-s,.sn-m,.sn-x,.sn-p{color:var(--m);font-size:.9em}.sn-t{text-decoration:none}' +
-      '.sn-p{border-left:3px solid var(--a);padding-left:.5em;margin:.3em 0}.sn-b{overflow-wrap:anywhere}' +
-      '.sn-b p{margin:.4em 0}.sn-b img{max-width:100%}.sn-b pre{overflow:auto}' +
-      '.sn-a button{border:0;padding:0;color:var(--a);font-size:.9em}.sn-more{display:block;margin:1em auto}'
+      '.sn form{display:grid;gap:.5em;margin:1em 0}.sn label{display:grid;gap:.2em;flex:1 1 11em}.sn-hp{position:absolute;left:-1e4px}' +
+      '.sn ol{list-style:none;margin:0;padding:0}.sn ol ol{padding-left:1em;border-left:2px solid var(--l)}.sn ol ol ol ol{padding:0;border:0}' +
+      '.sn li{margin:1em 0}.sn-av{width:2em;height:2em;border-radius:50%;display:inline-grid;place-items:center;color:#fff;' +
+      'background:hsl(var(--h) 45% 42%)}.sn-t,.sn-s,.sn-x,.sn-p{color:var(--m);font-size:.9em}.sn-b{overflow-wrap:anywhere}' +
+      '.sn-b img{max-width:100%}.sn-b pre{overflow:auto}.sn-a button{border:0;padding:0;color:var(--a)}'
     ]);
-    if (me && me.nonce) st.nonce = me.nonce;
+    st.nonce = me && me.nonce;
     d.head.append(st);
-  }
+  };
 
-  // ---------- counts on index pages: one batched request per site ----------
-  function counts() {
-    var by = {}, def = SD.sidenoteSite || (d.getElementById('sidenote') || { dataset: {} }).dataset.site;
-    d.querySelectorAll('[data-sidenote-count]').forEach(function (el) {
-      var s = el.dataset.sidenoteSite || def;
+  const counts = () => {
+    const by = {}, def = SD.sidenoteSite || (d.getElementById('sidenote') || { dataset: {} }).dataset.site;
+    d.querySelectorAll('[data-sidenote-count]').forEach(el => {
+      const s = el.dataset.sidenoteSite || def;
       if (s) (by[s] = by[s] || []).push(el);
     });
-    Object.keys(by).forEach(function (s) {
-      var els = by[s], keys = els.map(function (e) { return e.dataset.sidenoteCount; });
-      keys = keys.filter(function (k, i) { return keys.indexOf(k) === i; });
-      for (var i = 0; i < keys.length; i += 100) {
-        call('POST', '/sites/' + enc(s) + '/counts', { threads: keys.slice(i, i + 100) }).then(function (x) {
-          var c = x.j.counts || {};
-          els.forEach(function (e) {
-            var n = c[e.dataset.sidenoteCount];
-            if (typeof n === 'number' && c.hasOwnProperty(e.dataset.sidenoteCount)) {
-              e.textContent = label(n, strings([SD, e.dataset]));
-            }
-          });
-        }).catch(function () { /* leave the page's own text */ });
+    for (const s in by) {
+      const keys = [...new Set(by[s].map(e => e.dataset.sidenoteCount))];
+      for (let i = 0; i < keys.length; i += 100) {
+        call('POST', `/sites/${enc(s)}/counts`, { threads: keys.slice(i, i + 100) }).then(x => {
+          const c = x.j.counts || {};
+          for (const e of by[s]) {
+            const n = c[e.dataset.sidenoteCount];
+            if (typeof n === 'number') e.textContent = label(n, strings([SD, e.dataset]));
+          }
+        });
       }
-    });
-  }
+    }
+  };
 
-  // ---------- one thread ----------
-  function mount(root) {
+  const mount = root => {
     if (!root || root.sidenote) return;
     root.sidenote = 1;
     css();
-    var ds = root.dataset, site = ds.site || SD.sidenoteSite, thread = ds.thread || location.pathname;
-    var s = strings([SD, ds]), base = '/sites/' + enc(site) + '/comments', ck = site + ':' + thread;
-    var sort = get('sort') === 'newest' ? 'newest' : 'oldest';
-    var all = [], cursor = null, meta = {}, forms = {};
+    const ds = root.dataset, site = ds.site || SD.sidenoteSite, thread = ds.thread || location.pathname;
+    const s = strings([SD, ds]), base = `/sites/${enc(site)}/comments`, ck = site + ':' + thread, forms = {};
+    let sort = get('sort') === 'newest' ? 'newest' : 'oldest', all = [], cursor = null, meta = {};
 
-    var title = h('h2.sn-n', {}, [s.loading]);
-    var live = h('p.sn-s', { role: 'status', 'aria-live': 'polite' });
-    var list = h('ol.sn-l');
-    var more = btn(s.more, function () { load(true); }, '.sn-more');
-    var sorts = ['oldest', 'newest'].map(function (v) {
-      return btn(s[v], function () { sort = v; put('sort', v); load(); });
-    });
-    var main = form(null);
-    root.replaceChildren(h('section.sn', { 'aria-label': s.many.replace('{n} ', '') }, [
-      h('div.sn-top', {}, [title, h('span.sn-top', { role: 'group', 'aria-label': s.sort }, sorts)]),
-      live, main, list, more
-    ]));
-    load().then(function () { if (main.resume) main.resume(); });
+    const title = h('h2', {}, [s.loading]), live = h('p.sn-s', { role: 'status' }), list = h('ol');
+    const more = btn(s.more, () => load(true));
+    const sorts = ['oldest', 'newest'].map(v => btn(s[v], () => { sort = v; put('sort', v); load(); }));
+    const main = form();
+    root.replaceChildren(h('section.sn', { 'aria-label': s.title }, [
+      h('div.sn-top', {}, [title, h('div.sn-top', { role: 'group' }, sorts)]), live, main, list, more]));
 
-    async function load(next) {
+    const find = id => all.find(c => c.id === id);
+    const mine = () => get('p:' + ck) || [];
+    const close = c => { if (forms[c.id]) forms[c.id].remove(); delete forms[c.id]; };
+    const update = (id, fn) => {
+      if (find(id)) fn(find(id));
+      put('p:' + ck, mine().map(p => (p.id === id && fn(p), p)));
+    };
+
+    const load = async next => {
       if (!next) live.textContent = s.loading;
       more.disabled = true;
-      var x;
-      try {
-        x = await call('GET', base + '?thread=' + enc(thread) + '&sort=' + sort + (next ? '&cursor=' + enc(cursor) : ''));
-      } catch (e) { x = { s: 0, j: {} }; }
+      const x = await call('GET', `${base}?thread=${enc(thread)}&sort=${sort}` + (next ? '&cursor=' + enc(cursor) : ''));
       more.disabled = false;
       if (x.s === 200) {
         meta = x.j.thread || {};
         cursor = x.j.cursor;
-        var got = x.j.comments || [];
-        all = next ? all.concat(got.filter(function (c) { return !find(c.id); })) : got;
-        put('c:' + ck, { meta: meta, all: all });
+        const got = x.j.comments || [];
+        all = next ? all.concat(got.filter(c => !find(c.id))) : got;
+        put('c:' + ck, { meta, all });
         live.textContent = '';
-        render();
-        return;
+        return render();
       }
-      var c = !next && (!x.s || x.s >= 500) && get('c:' + ck);
-      if (c) { meta = c.meta; all = c.all; cursor = null; render(); }
-      live.replaceChildren(c ? s.saved : x.j.Message || (x.s ? s.loadErr : s.offline), ' ',
-        btn(s.retry, function () { load(next); }));
-    }
-    function find(id) { return all.filter(function (c) { return c.id === id; })[0]; }
-    function mine() { return get('p:' + ck) || []; }
+      // API unreachable: show the last thread that rendered
+      const c = !next && !(x.s > 0 && x.s < 500) && get('c:' + ck);
+      if (c) { ({ meta, all } = c); cursor = null; render(); }
+      live.replaceChildren(c ? s.saved : x.j.Message || s.offline, ' ', btn(s.retry, () => load(next)));
+    };
 
-    function render() {
+    const render = () => {
       title.textContent = label(meta.count || 0, s);
-      sorts.forEach(function (b, i) { b.setAttribute('aria-pressed', sort === (i ? 'newest' : 'oldest')); });
-      // The author's own comments that are not listed yet (pending or queued), kept 10 days.
-      var own = mine().filter(function (c) { return !find(c.id) && Date.now() - c.t < 864e6; });
+      sorts.forEach((b, i) => b.setAttribute('aria-pressed', sort === (i ? 'newest' : 'oldest')));
+      const own = mine().filter(c => !find(c.id) && Date.now() - c.t < 864e6);
       put('p:' + ck, own.length ? own : null);
-      var cs = all.concat(own), ids = {}, kids = {};
-      cs.forEach(function (c) { ids[c.id] = 1; });
-      cs.sort(function (a, b) { return a.id < b.id ? -1 : 1; }); // ULIDs: time order
-      cs.forEach(function (c) {
-        var p = c.parent && ids[c.parent] ? c.parent : '';
-        (kids[p] = kids[p] || []).push(c);
-      });
+      const cs = all.concat(own), ids = new Set(cs.map(c => c.id)), kids = {};
+      cs.sort((a, b) => a.id < b.id ? -1 : 1);
+      for (const c of cs) { const p = ids.has(c.parent) ? c.parent : ''; (kids[p] = kids[p] || []).push(c); }
       if (sort === 'newest' && kids['']) kids[''].reverse();
-      (function branch(p, into) {
-        into.replaceChildren.apply(into, (kids[p] || []).map(function (c) {
-          var li = item(c);
-          if (kids[c.id]) li.append(branch(c.id, h('ol.sn-l')));
+      const branch = (p, into) => {
+        into.replaceChildren(...(kids[p] || []).map(c => {
+          const li = item(c);
+          if (kids[c.id]) li.append(branch(c.id, h('ol')));
           return li;
         }));
         return into;
-      })('', list);
+      };
+      branch('', list);
       more.hidden = !cursor;
       main.hidden = !!meta.locked;
       if (meta.locked && !live.textContent) live.textContent = s.locked;
-    }
+    };
 
-    function item(c) {
-      var li = h('li.sn-c', { id: 'sn-' + c.id });
-      if (c.deleted) {
-        li.append(h('p.sn-x', {}, [s.deleted]));
-        return li;
-      }
-      var tok = get('t:' + c.id), a = c.author || s.anon, url = safeUrl(c.website);
-      var hue = parseInt(String(c.avatar).slice(0, 4), 16);
-      var av = h('span.sn-av', { 'aria-hidden': 'true' }, [(Array.from(a.trim())[0] || '?').toUpperCase()]);
-      av.style.setProperty('--h', isNaN(hue) ? 210 : hue % 360);
-      var body = h('div.sn-b');
-      body.innerHTML = c.html || ''; // sanitised by the server at write time (API.md)
-      var acts = h('div.sn-a');
-      if (!meta.locked && !c.status) acts.append(btn(s.reply, function () { open(c, li, 'r'); }));
+    const item = c => {
+      const li = h('li', { id: 'sn-' + c.id });
+      if (c.deleted) return li.append(h('p.sn-x', {}, [s.deleted])), li;
+      const tok = get('t:' + c.id), a = c.author || s.anon, url = safeUrl(c.website);
+      const av = h('span.sn-av', { 'aria-hidden': 'true' }, [([...a.trim()][0] || '?').toUpperCase()]);
+      av.style.setProperty('--h', (parseInt(String(c.avatar).slice(0, 4), 16) || 0) % 360);
+      const body = h('div.sn-b'), acts = h('div.sn-a');
+      body.innerHTML = c.html || ''; // server-sanitised
+      if (!meta.locked && !c.status) acts.append(btn(s.reply, () => open(c, li, 'r')));
       if (tok && c.status !== 'queued' && new Date(tok.u) > new Date()) {
-        acts.append(btn(s.edit, function () { open(c, li, 'e', tok); }), btn(s.del, function () { del(c, tok, this); }));
+        acts.append(btn(s.edit, () => open(c, li, 'e', tok)), btn(s.del, e => del(c, tok, e.target)));
       }
       li.append(h('article', {}, [
         h('div.sn-h', {}, [av, url ? h('a', { href: url, rel: 'nofollow ugc noopener' }, [a]) : h('b', {}, [a]),
           h('a.sn-t', { href: '#sn-' + c.id }, [h('time', { dateTime: c.created }, [when(c.created)])]),
           c.edited ? h('span.sn-t', {}, [s.edited]) : null]),
-        c.status ? h('p.sn-p', {}, [c.status === 'queued' ? s.queued : s.pending]) : null,
-        body, acts]));
-      if (forms[c.id]) li.append(forms[c.id]);
+        c.status ? h('p.sn-p', {}, [s[c.status]]) : null, body, acts]), forms[c.id] || '');
       return li;
-    }
+    };
 
-    function open(c, li, kind, tok) {
-      var f = forms[c.id];
-      if (f) { f.remove(); delete forms[c.id]; if (f.kind === kind) return; }
-      f = forms[c.id] = kind === 'r' ? form(c) : editForm(c, tok);
-      f.kind = kind;
-      li.append(f);
-      f.querySelector('textarea').focus();
-      if (f.resume) f.resume();
-    }
-    function close(c) { if (forms[c.id]) { forms[c.id].remove(); delete forms[c.id]; } }
+    const open = (c, li, kind, tok) => {
+      const f = forms[c.id];
+      close(c);
+      if (f && f.kind === kind) return;
+      const n = forms[c.id] = kind === 'r' ? form(c) : editForm(c, tok);
+      n.kind = kind;
+      li.append(n);
+      n.querySelector('textarea').focus();
+      n.resume && n.resume();
+    };
 
-    function update(id, fn) {
-      var o = find(id);
-      if (o) fn(o);
-      put('p:' + ck, mine().map(function (p) { if (p.id === id) fn(p); return p; }));
-    }
-
-    async function del(c, tok, b) {
-      if (!b.dataset.sure) { b.dataset.sure = 1; b.textContent = s.sure; return; }
+    const del = async (c, tok, b) => {
+      if (!b.dataset.sure) return b.dataset.sure = b.textContent = s.sure;
       b.disabled = true;
-      var x;
-      try { x = await call('DELETE', base + '/' + enc(c.id), null, { 'X-Edit-Token': tok.k }); } catch (e) { x = { s: 0, j: {} }; }
+      const x = await call('DELETE', `${base}/${enc(c.id)}`, null, { 'X-Edit-Token': tok.k });
       b.disabled = false;
-      if (x.s !== 204 && x.s !== 404) { live.textContent = x.j.Message || s.offline; return; }
+      if (x.s !== 204 && x.s !== 404) return live.textContent = x.j.Message || s.offline;
       put('t:' + c.id, null);
-      put('p:' + ck, mine().filter(function (p) { return p.id !== c.id; }));
+      put('p:' + ck, mine().filter(p => p.id !== c.id));
       if (find(c.id)) {
-        if (!c.status && meta.count) meta.count--;
-        if (all.some(function (o) { return o.parent === c.id; })) update(c.id, function (o) { o.deleted = true; o.html = o.author = ''; });
-        else all = all.filter(function (o) { return o.id !== c.id; });
+        meta.count -= meta.count > 0;
+        if (all.some(o => o.parent === c.id)) update(c.id, o => { o.deleted = true; o.html = o.author = ''; });
+        else all = all.filter(o => o.id !== c.id);
       }
       close(c);
       render();
       live.textContent = s.removed;
-    }
+    };
 
-    function editForm(c, tok) {
-      var ta = h('textarea', { name: 'text', required: true, rows: 4, value: tok.x || '' });
-      var msg = h('p.sn-m', { role: 'status', 'aria-live': 'polite' });
-      var f = h('form.sn-f', {}, [h('label', {}, [s.edit, ta]),
-        h('div.sn-row', {}, [h('button', { type: 'submit' }, [s.save]), btn(s.cancel, function () { close(c); })]), msg]);
-      f.onsubmit = async function (e) {
+    const editForm = (c, tok) => {
+      const ta = h('textarea', { name: 'text', required: true, value: tok.x || '' }), msg = h('p.sn-s', { role: 'status' });
+      const f = h('form', {}, [h('label', {}, [s.edit, ta]),
+        h('div.sn-row', {}, [h('button', { type: 'submit' }, [s.save]), btn(s.cancel, () => close(c))]), msg]);
+      f.onsubmit = async e => {
         e.preventDefault();
         msg.textContent = s.sending;
-        var x;
-        try { x = await call('PATCH', base + '/' + enc(c.id), { text: ta.value }, { 'X-Edit-Token': tok.k }); } catch (er) { x = { s: 0, j: {} }; }
-        if (x.s !== 200) { msg.textContent = x.j.Message || s.offline; return; }
-        var n = x.j.comment || x.j;
-        update(c.id, function (o) { o.html = n.html; o.edited = n.edited || new Date().toISOString(); });
-        tok.x = ta.value;
-        put('t:' + c.id, tok);
+        const x = await call('PATCH', `${base}/${enc(c.id)}`, { text: ta.value }, { 'X-Edit-Token': tok.k });
+        if (x.s !== 200) return msg.textContent = x.j.Message || s.offline;
+        const n = x.j.comment || x.j;
+        update(c.id, o => { o.html = n.html; o.edited = n.edited || 1; });
+        put('t:' + c.id, Object.assign(tok, { x: ta.value }));
         close(c);
         render();
       };
       return f;
-    }
+    };
 
-    // The post form (parent null) or a reply form. Nothing typed is lost: the draft is saved on
-    // every input and removed only on 201/202; failures retry with the same Idempotency-Key.
+    // Drafts live in localStorage until a 201/202; failures retry with the same Idempotency-Key
     function form(parent) {
-      var dk = 'd:' + ck + ':' + (parent ? parent.id : ''), dr = get(dk) || { k: key() }, who = get('me') || {};
-      var inp = {}, tries = 0, timer, busy;
+      const dk = 'd:' + ck + ':' + (parent ? parent.id : ''), inp = {};
+      let dr = get(dk) || { k: newKey() }, who = get('me') || {}, tries = 0, timer, busy;
       inp.text = h('textarea', { name: 'text', required: true, rows: 4, value: dr.text || '' });
-      var row = h('div.sn-row', {}, [['author', 'text', 'name', s.name], ['email', 'email', 'email', s.email],
-        ['website', 'url', 'url', s.website]].map(function (a) {
-        inp[a[0]] = h('input', { name: a[0], type: a[1], autocomplete: a[2], value: who[a[0]] || '' });
-        return h('label', {}, [a[3], inp[a[0]]]);
-      }));
+      const row = h('div.sn-row', {}, [['author', 'text', 'name'], ['email', 'email', 'email'], ['website', 'url', 'url']].map(
+        ([n, type, ac]) => h('label', {}, [s[n === 'author' ? 'name' : n], inp[n] = h('input', { name: n, type, autocomplete: ac, value: who[n] || '' })])));
       inp.hp = h('input', { name: 'hp', tabIndex: -1, autocomplete: 'off' });
-      var sub = h('button', { type: 'submit' }, [s.post]);
-      var msg = h('p.sn-m', { role: 'status', 'aria-live': 'polite' });
-      var f = h('form.sn-f', {}, [
-        h('label', {}, [parent ? fill(s.replyTo, parent.author || s.anon) : s.text, inp.text]), row,
-        h('div.sn-hp', { 'aria-hidden': 'true' }, [h('label', {}, ['Leave empty', inp.hp])]),
-        h('div.sn-row', {}, [sub, parent ? btn(s.cancel, function () { close(parent); }) : null]), msg]);
-      f.oninput = function () {
-        who = { author: inp.author.value, email: inp.email.value, website: inp.website.value };
-        put('me', who);
-        dr = { text: inp.text.value, k: key() }; // a new body is a new draft: new Idempotency-Key
+      const sub = h('button', { type: 'submit' }, [s.post]), msg = h('p.sn-s', { role: 'status' });
+      const f = h('form', {}, [h('label', {}, [parent ? fill(s.replyTo, parent.author || s.anon) : s.text, inp.text]), row,
+        h('div.sn-hp', { 'aria-hidden': 'true' }, [inp.hp]),
+        h('div.sn-row', {}, [sub, parent ? btn(s.cancel, () => close(parent)) : null]), msg]);
+      f.oninput = () => {
+        put('me', who = { author: inp.author.value, email: inp.email.value, website: inp.website.value });
+        dr = { text: inp.text.value, k: newKey() };
         put(dk, dr.text ? dr : null);
       };
-      f.onsubmit = function (e) { e.preventDefault(); tries = 0; send(); };
-      f.resume = function () { if (dr.q) send(); }; // a send interrupted by a failure or a reload
+      f.onsubmit = e => { e.preventDefault(); tries = 0; send(); };
+      f.resume = () => dr.q && send();
       return f;
 
       async function send() {
@@ -329,67 +251,49 @@
         if (busy) return;
         busy = sub.disabled = true;
         msg.textContent = s.sending;
-        dr.q = 1;
-        dr.text = inp.text.value;
-        put(dk, dr);
-        var body = {
+        put(dk, Object.assign(dr, { text: inp.text.value, q: 1 }));
+        const body = {
           text: dr.text, author: inp.author.value, email: inp.email.value, website: inp.website.value,
           title: ds.title || d.title, url: ds.url || location.href.split('#')[0], hp: inp.hp.value
         };
         if (parent) body.parent = parent.id;
-        var x;
-        try { x = await call('POST', base + '?thread=' + enc(thread), body, { 'Idempotency-Key': dr.k }); } catch (e) { x = { s: 0, j: {} }; }
+        const x = await call('POST', `${base}?thread=${enc(thread)}`, body, { 'Idempotency-Key': dr.k });
+        const c = x.j.comment, m = x.j.Message;
         busy = sub.disabled = false;
-        var c = x.j.comment, m = x.j.Message;
-        if ((x.s === 201 || x.s === 202) && c) {
+        if (x.s > 200 && x.s < 203 && c) {
           put(dk, null);
-          dr = { k: key() };
+          dr = { k: newKey() };
           inp.text.value = msg.textContent = '';
           if (x.j.edit_token) put('t:' + c.id, { k: x.j.edit_token, u: x.j.edit_until, x: body.text });
-          var st = x.s === 202 ? 'queued' : c.status === 'pending' ? 'pending' : '';
-          if (st) {
-            c.status = st;
-            c.t = Date.now();
-            put('p:' + ck, mine().concat([c]));
-          } else {
-            delete c.status;
-            if (!find(c.id)) { all.push(c); meta.count = (meta.count || 0) + 1; }
-          }
+          const st = x.s === 202 ? 'queued' : c.status === 'pending' ? 'pending' : '';
+          delete c.status;
+          if (st) put('p:' + ck, mine().concat(Object.assign(c, { status: st, t: Date.now() })));
+          else if (!find(c.id)) all.push(c), meta.count = (meta.count || 0) + 1;
           if (parent) close(parent);
           render();
-          live.textContent = st ? s[st] : s.posted;
-          var el = d.getElementById('sn-' + c.id);
-          if (el) el.scrollIntoView({ block: 'nearest' });
-          return;
+          live.textContent = s[st || 'posted'];
+          return d.getElementById('sn-' + c.id).scrollIntoView({ block: 'nearest' });
         }
-        if (!x.s || x.s >= 500) {
-          var wait = Math.max(x.ra, Math.min(60, Math.pow(2, ++tries)));
+        if (!x.s || x.s > 499) {
+          const wait = Math.max(x.ra, Math.min(60, 2 ** ++tries));
           msg.textContent = s.failed.replace('{m}', m || s.offline).replace('{n}', wait);
-          timer = setTimeout(send, wait * 1e3);
-          return;
+          return timer = setTimeout(send, wait * 1e3);
         }
-        dr.q = 0;
-        put(dk, dr);
-        if (x.s === 429) {
-          var ra = x.ra || 60;
-          msg.textContent = fill(s.rate, ra);
-          sub.disabled = true;
-          setTimeout(function () { sub.disabled = false; }, ra * 1e3);
-        } else {
-          msg.textContent = m || s.loadErr;
-          if (x.j.Code === 'ThreadLocked') { meta.locked = true; render(); live.textContent = m || s.locked; }
-        }
+        put(dk, Object.assign(dr, { q: 0 }));
+        msg.textContent = x.s === 429 ? fill(s.rate, x.ra || 60) : m || s.offline;
+        if (x.s === 429) sub.disabled = true, setTimeout(() => sub.disabled = false, (x.ra || 60) * 1e3);
+        if (x.j.Code === 'ThreadLocked') meta.locked = true, render(), live.textContent = m;
       }
     }
-  }
+    load().then(() => main.resume());
+  };
 
-  function start() {
+  const start = () => {
     mount(d.getElementById('sidenote'));
-    var q = w.sidenoteq || [];
+    (w.sidenoteq || []).forEach(mount);
     w.sidenoteq = { push: mount };
-    q.forEach(mount);
     counts();
-  }
-  w.sidenote = { mount: mount, counts: counts };
-  if (d.readyState === 'loading') d.addEventListener('DOMContentLoaded', start); else start();
+  };
+  w.sidenote = { mount, counts };
+  d.readyState === 'loading' ? d.addEventListener('DOMContentLoaded', start) : start();
 })();
