@@ -3,7 +3,7 @@
 (() => {
   'use strict';
   const d = document, w = window, enc = encodeURIComponent;
-  if (w.sidenote) return;
+  if (w.Sidenote) return; // loaded twice
   const me = d.currentScript || [...d.scripts].reverse().find(s => /\/embed\.js([?#]|$)/.test(s.src));
   const API = new URL(me ? me.src : '/', location.href).origin, SD = me ? me.dataset : {};
   const S = {
@@ -26,7 +26,7 @@
   };
   const h = (tag, props, kids) => {
     const [t, ...c] = tag.split('.'), e = d.createElement(t);
-    e.className = c.join(' ');
+    if (c[0]) e.className = c.join(' ');
     for (const k in props) k in e && k.indexOf('-') < 0 ? e[k] = props[k] : e.setAttribute(k, props[k]);
     (kids || []).forEach(k => k != null && e.append(k));
     return e;
@@ -294,6 +294,6 @@
     w.sidenoteq = { push: mount };
     counts();
   };
-  w.sidenote = { mount, counts };
+  w.Sidenote = { mount, counts }; // not window.sidenote: the #sidenote element owns that name
   d.readyState === 'loading' ? d.addEventListener('DOMContentLoaded', start) : start();
 })();

@@ -122,7 +122,7 @@
     el.setAttribute('data-site', SITE);
     el.setAttribute('data-thread', id);
     (w.sidenoteq = w.sidenoteq || []).push(el);
-    if (!w.sidenote && !d.getElementById('sidenote-embed')) {
+    if (!w.Sidenote && !d.getElementById('sidenote-embed')) {
       var s = d.createElement('script');
       s.id = 'sidenote-embed';
       s.async = true;
