@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import binascii
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -355,29 +356,56 @@ def prepare(
     )  # fmt: skip
 
 
-def _transact(build: Any) -> None:
-    """Run a transaction built by ``build(tx) -> names``; retry on transaction conflicts.
+class _Transaction:
+    """A TransactWrite whose operations have names, so a cancellation can say which
+    condition failed. PynamoDB sends condition checks, then puts, then updates: the
+    cancellation reasons come back in that order."""
+
+    def __init__(self, tx: TransactWrite) -> None:
+        self.tx = tx
+        self._names: dict[str, list[str]] = {"check": [], "put": [], "update": []}
+
+    def check(
+        self, name: str, model_cls: Any, hash_key: str, range_key: str, condition: Any
+    ) -> None:
+        self._names["check"].append(name)
+        self.tx.condition_check(model_cls, hash_key, range_key, condition=condition)
+
+    def put(self, name: str, model: Any, condition: Any = None) -> None:
+        self._names["put"].append(name)
+        self.tx.save(model, condition=condition)
+
+    def update(self, name: str, model: Any, actions: list[Any], condition: Any = None) -> None:
+        self._names["update"].append(name)
+        self.tx.update(model, actions=actions, condition=condition)
+
+    def order(self) -> list[str]:
+        return [*self._names["check"], *self._names["put"], *self._names["update"]]
+
+
+def _transact(build: Callable[[_Transaction], None]) -> None:
+    """Run the transaction ``build`` describes; retry on transaction conflicts.
 
     Raises TransactWriteError annotated with ``failed``: the names of the operations whose
     conditions failed.
     """
     connection = ThreadItem._get_connection().connection
     for attempt in range(_TRANSACTION_ATTEMPTS):
-        names: list[str] = []
+        named: _Transaction | None = None
         try:
             with TransactWrite(connection=connection) as tx:
-                names.extend(build(tx))
+                named = _Transaction(tx)
+                build(named)
             return
         except TransactWriteError as exc:
-            reasons = exc.cancellation_reasons or []
-            codes = [r.code if r else None for r in reasons]
+            codes = [r.code if r else None for r in (exc.cancellation_reasons or [])]
             if "TransactionConflict" in codes and attempt + 1 < _TRANSACTION_ATTEMPTS:
                 time.sleep(0.02 * 2**attempt)
                 continue
-            failed = {
+            names = named.order() if named else []
+            exc.failed = {  # type: ignore[attr-defined]
                 n for n, c in zip(names, codes, strict=False) if c == "ConditionalCheckFailed"
             }
-            exc.failed = failed  # type: ignore[attr-defined]
             raise
 
 
@@ -391,10 +419,10 @@ def store(prepared: PreparedComment) -> tuple[int, dict[str, Any]]:
     body = prepared.response()
     approved = prepared.status == "approved"
 
-    def build(tx: TransactWrite) -> list[str]:
-        names = ["comment", "meta"]
-        tx.save(comment, condition=Comment.sk.does_not_exist())
+    def build(tx: _Transaction) -> None:
+        tx.put("comment", comment, condition=Comment.sk.does_not_exist())
         tx.update(
+            "meta",
             ThreadMeta(pk, META_SK),
             actions=[
                 ThreadMeta.kind.set(ThreadMeta),
@@ -411,36 +439,36 @@ def store(prepared: PreparedComment) -> tuple[int, dict[str, Any]]:
             condition=ThreadMeta.locked.does_not_exist() | (ThreadMeta.locked == False),  # noqa: E712
         )
         if approved:
-            names.append("counter")
             tx.update(
+                "counter",
                 Counter(pk, counter_sk(settings.region)),
                 actions=[Counter.kind.set(Counter), Counter.n.add(1)],
             )
         if prepared.parent:
-            names.append("parent")
             parent_ok = Comment.sk.exists() & (Comment.status == "approved")
             if approved:
                 tx.update(
+                    "parent",
                     Comment(pk, COMMENT_PREFIX + prepared.parent),
                     actions=[Comment.has_replies.set(True)],
                     condition=parent_ok,
                 )
             else:
-                tx.condition_check(
-                    Comment, pk, COMMENT_PREFIX + prepared.parent, condition=parent_ok
+                tx.check(
+                    "parent", Comment, pk, COMMENT_PREFIX + prepared.parent, condition=parent_ok
                 )
         if approved and prepared.email:
-            names.append("author")
-            tx.save(
-                KnownAuthor(_author_pk(prepared.site, prepared.email), "#AUTHOR", first=prepared.id)
+            tx.put(
+                "author",
+                KnownAuthor(
+                    _author_pk(prepared.site, prepared.email), "#AUTHOR", first=prepared.id
+                ),
             )
         if prepared.idempotency_key and prepared.body_hash:
-            names.append("idempotency")
             record = idempotency.new_record(
                 prepared.site, prepared.idempotency_key, prepared.body_hash, 201, body
             )
-            tx.save(record, condition=type(record).pk.does_not_exist())
-        return names
+            tx.put("idempotency", record, condition=type(record).pk.does_not_exist())
 
     try:
         _transact(build)
@@ -528,8 +556,9 @@ def delete_own(site: SiteConfig, comment_id: str, token: str | None) -> None:
     comment = _authorise_author(site, comment_id, token)
     was_approved = comment.status == "approved"
 
-    def build(tx: TransactWrite) -> list[str]:
+    def build(tx: _Transaction) -> None:
         tx.update(
+            "comment",
             comment,
             actions=[
                 Comment.status.set("deleted"), Comment.text.set(""), Comment.html.set(""),
@@ -541,10 +570,10 @@ def delete_own(site: SiteConfig, comment_id: str, token: str | None) -> None:
         )  # fmt: skip
         if was_approved:
             tx.update(
+                "counter",
                 Counter(comment.pk, counter_sk(settings.region)),
                 actions=[Counter.kind.set(Counter), Counter.n.add(-1)],
             )
-        return ["comment", "counter"]
 
     try:
         _transact(build)

@@ -53,3 +53,67 @@ def client(site):
 
     with Client(app) as test_client:
         yield test_client
+
+
+# --- the real local stack (end-to-end and browser tests) -----------------------------------
+
+
+def _devstack():
+    import sys
+    from pathlib import Path
+
+    scripts = str(Path(__file__).resolve().parent.parent / "scripts")
+    if scripts not in sys.path:
+        sys.path.insert(0, scripts)
+    import devstack
+
+    return devstack
+
+
+class LiveStack:
+    """DynamoDB Local (in memory) + ``chalice local`` over real HTTP, for one test session."""
+
+    def __init__(self) -> None:
+        devstack = _devstack()
+        self.devstack = devstack
+        self.database = devstack.Database().start()
+        self.server = devstack.ApiServer({}, port=devstack.free_port())
+        self.url = self.server.url
+        self.env = devstack.stack_env(
+            self.database.endpoint,
+            SIDENOTE_TABLE_PREFIX="sidenote-dev-",
+            SIDENOTE_SECRET="e2e-secret",
+            SIDENOTE_RATE_LIMIT_PER_MINUTE="1000",
+            SIDENOTE_LOG_LEVEL="WARNING",
+        )
+        self.server.env = self.env
+        devstack.prepare(self.env, [self.url])
+        self.moderator_key = devstack.cli(self.env, "key", "create", "demo").strip()
+        self.server.start()
+
+    def cli(self, *args: str) -> str:
+        return self.devstack.cli(self.env, *args)
+
+    def restart_server(self) -> None:
+        self.server.stop()
+        self.server.start()
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.database.stop()
+
+
+@pytest.fixture(scope="session")
+def live_stack():
+    """The running local stack; site ``demo`` allows the server's own origin."""
+    stack = LiveStack()
+    try:
+        yield stack
+    finally:
+        stack.stop()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_stack) -> str:
+    """Base URL (``http://127.0.0.1:PORT``) of ``chalice local`` on DynamoDB Local."""
+    return live_stack.url
