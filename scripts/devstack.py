@@ -92,6 +92,7 @@ class Database:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> Database:
+        DATA.mkdir(parents=True, exist_ok=True)  # DynamoDB Local writes a metadata file in its cwd
         jar = dynamodb_local_jar() if shutil.which("java") else None
         if jar is not None:
             self.kind = "DynamoDB Local"
@@ -109,7 +110,7 @@ class Database:
                 "Data is kept in memory only and lost when it stops.")  # fmt: skip
             command = [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)]
         self.process = subprocess.Popen(
-            command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            command, cwd=DATA, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True,
         )  # fmt: skip
         wait_for_port(self.port, 60, self.process)
