@@ -118,14 +118,16 @@ def _public_site_id(event: Request) -> str | None:
     return None
 
 
-def _allowed_origin(site_id: str, origin: str) -> bool:
+def _allowed_origin(site_id: str, origin: str) -> bool | None:
+    """Whether ``origin`` is one of the site's origins; None when the site is unknown or
+    cannot be read right now (the view then answers with the right error)."""
     from chalicelib.errors import SiteNotFound
     from chalicelib.sites import get_site
 
     try:
         return origin.lower() in get_site(site_id).origins
-    except SiteNotFound:
-        return False
+    except (SiteNotFound, PynamoDBException, BotoCoreError, ClientError):
+        return None
 
 
 def edge(event: Request, get_response: Callable[[Request], Response]) -> Response:
@@ -136,7 +138,7 @@ def edge(event: Request, get_response: Callable[[Request], Response]) -> Respons
     public_site = _public_site_id(event)
     try:
         writing = public_site and origin and event.method in WRITE_METHODS
-        if writing and not _allowed_origin(public_site, origin):
+        if writing and _allowed_origin(public_site, origin) is False:
             raise OriginNotAllowed(f"Comments on this site can't be posted from {origin}.")
         response = get_response(event)
     except SidenoteError as error:
