@@ -1,0 +1,522 @@
+"""``make bench``: sidenote's performance figures. Prints a report; asserts nothing about time.
+
+1. Import time of ``app`` in a fresh interpreter (median of runs) beside the floor of
+   importing ``chalice`` + ``pynamodb.models`` alone, and what the rest is spent on.
+2. DynamoDB round trips per operation, counted from botocore events on the models' clients,
+   and the capacity units each consumed (from ``ConsumedCapacity`` in the responses) turned
+   into dollars per million operations at on-demand prices. Against DynamoDB Local (started
+   here, in memory) or ``DYNAMODB_ENDPOINT`` when set; moto in-process where neither works.
+3. In-process µs per request (median) through ``chalice.test.Client`` against moto
+   in-process: the app's CPU cost (plus moto's, shown apart), no network.
+
+Each part that imports ``chalicelib`` runs in its own interpreter, because settings (the
+endpoint, the table prefix) are read once at import. ``tests/test_bench_smoke.py`` runs the
+round-trip part against moto and checks the structural targets (counts, not timings).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: The environment of every part (like the tests'): no AWS, no tracing, no rate limit.
+BENCH_ENV = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "AWS_XRAY_SDK_ENABLED": "false",
+    "SIDENOTE_TABLE_PREFIX": "sidenote-bench-",
+    "SIDENOTE_SECRET": "bench-secret",
+    "SIDENOTE_RATE_LIMIT_PER_MINUTE": "1000000",
+    "SIDENOTE_LOG_LEVEL": "WARNING",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+
+#: On-demand prices, us-east-1, USD per million request units.
+PRICE_READ = 0.125
+PRICE_WRITE = 0.625
+READ_OPERATIONS = {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"}
+
+ORIGIN = "https://blog.example"
+SITE_ID = "bench"
+BIG_THREAD = "/2009/02/outage.html"
+
+
+def heading(title: str) -> None:
+    print(f"\n== {title} " + "=" * max(0, 86 - len(title)), flush=True)
+
+
+# --- 1. import time -----------------------------------------------------------------------
+
+
+def _child_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "DYNAMODB_ENDPOINT"}
+    env.update(BENCH_ENV, PYTHONDONTWRITEBYTECODE="0", **extra)
+    return env
+
+
+def _import_seconds(statement: str) -> float:
+    code = f"import time; t=time.perf_counter(); {statement}; print(time.perf_counter()-t)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=_child_env(), capture_output=True,
+        text=True, check=True,
+    )  # fmt: skip
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _import_breakdown(limit: int = 8) -> list[tuple[str, float]]:
+    """Self time (ms) of what ``import app`` loads beyond the floor, by top-level package."""
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import chalice, pynamodb.models; import app"],
+        cwd=ROOT, env=_child_env(), capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    totals: dict[str, float] = {}
+    seen_floor = False
+    for line in out.stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        parts = line.removeprefix("import time:").split("|")
+        if not parts[0].strip().isdigit():
+            continue  # the header line
+        name = parts[2].strip()
+        if not seen_floor:  # the floor's own imports end with pynamodb.models' line
+            seen_floor = name == "pynamodb.models"
+            continue
+        package = name.split(".")[0]
+        totals[package] = totals.get(package, 0.0) + int(parts[0]) / 1000
+    return sorted(totals.items(), key=lambda kv: -kv[1])[:limit]
+
+
+def bench_import(runs: int) -> None:
+    heading("Cold start: import time in a fresh interpreter")
+    app_times, floor_times = [], []
+    for _ in range(runs):  # interleaved, so drift hits both alike
+        floor_times.append(_import_seconds("import chalice, pynamodb.models"))
+        app_times.append(_import_seconds("import app"))
+    app_ms = statistics.median(app_times) * 1000
+    floor_ms = statistics.median(floor_times) * 1000
+    print(f"median of {runs} runs each ({sys.executable}, -c, bytecode cached)")
+    print(f"  import chalice, pynamodb.models (floor) {floor_ms:8.1f} ms")
+    print(f"  import app                              {app_ms:8.1f} ms")
+    print(f"  app beyond the floor                    {app_ms - floor_ms:8.1f} ms")
+    print(f"  (min/max import app: {min(app_times) * 1000:.1f} / {max(app_times) * 1000:.1f} ms)")
+    breakdown = _import_breakdown()
+    if breakdown:
+        print(
+            "  beyond the floor, self time by top-level package (one -X importtime run, which inflates):"
+        )
+        for package, ms in breakdown:
+            print(f"    {package:<28} {ms:7.1f} ms")
+
+
+# --- 2. round trips and capacity ------------------------------------------------------------
+
+
+@dataclass
+class Call:
+    operation: str
+    read: float
+    write: float
+    seconds: float
+    reported: bool
+
+
+@dataclass
+class CallLog:
+    """Every DynamoDB call the models make, from botocore ``before-call``/``after-call``."""
+
+    calls: list[Call] = field(default_factory=list)
+
+    def attach(self) -> None:
+        """Hook the botocore client of each table's model. Discriminator subclasses are made
+        to share their base's connection, so one client per table sees every call."""
+        from chalicelib.models import ALL_TABLES
+
+        for base in ALL_TABLES:
+            for sub in _subclasses(base):
+                if "_connection" in vars(sub):
+                    delattr(sub, "_connection")
+            events = base._get_connection().connection.client.meta.events
+            events.register("before-call.dynamodb", self._before, unique_id="bench-before")
+            events.register("after-call.dynamodb", self._after, unique_id="bench-after")
+
+    def _before(self, context: dict, **_: Any) -> None:
+        context["bench_started"] = time.perf_counter()
+
+    def _after(self, parsed: dict, model: Any, context: dict, **_: Any) -> None:
+        seconds = time.perf_counter() - context.get("bench_started", time.perf_counter())
+        read, write, reported = capacity(model.name, parsed)
+        self.calls.append(Call(model.name, read, write, seconds, reported))
+
+    @contextmanager
+    def measure(self) -> Iterator[list[Call]]:
+        taken: list[Call] = []
+        start = len(self.calls)
+        try:
+            yield taken
+        finally:
+            taken.extend(self.calls[start:])
+
+
+def _subclasses(cls: type) -> Iterator[type]:
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def capacity(operation: str, parsed: dict) -> tuple[float, float, bool]:
+    """(read units, write units, reported?) from a response's ``ConsumedCapacity``."""
+    consumed = parsed.get("ConsumedCapacity")
+    entries = consumed if isinstance(consumed, list) else [consumed] if consumed else []
+    read = write = 0.0
+    for entry in entries:
+        r, w = entry.get("ReadCapacityUnits"), entry.get("WriteCapacityUnits")
+        if r is None and w is None:
+            total = float(entry.get("CapacityUnits", 0.0))
+            r, w = (total, 0.0) if operation in READ_OPERATIONS else (0.0, total)
+        read += float(r or 0.0)
+        write += float(w or 0.0)
+    return read, write, bool(entries)
+
+
+def dollars_per_million(read: float, write: float) -> float:
+    return read * PRICE_READ + write * PRICE_WRITE
+
+
+@dataclass
+class Measured:
+    name: str
+    calls: list[Call]
+    note: str = ""
+
+    @property
+    def operations(self) -> list[str]:
+        return [c.operation for c in self.calls]
+
+    @property
+    def read(self) -> float:
+        return sum(c.read for c in self.calls)
+
+    @property
+    def write(self) -> float:
+        return sum(c.write for c in self.calls)
+
+    @property
+    def reported(self) -> bool:
+        return all(c.reported for c in self.calls)
+
+
+def seed(site: Any, *, thread_size: int, count_threads: int, seeded: int) -> list[str]:
+    """A thread of ``thread_size`` approved comments and ``seeded`` of ``count_threads``
+    threads with one comment each. Stored directly (no HTTP, no rate limit)."""
+    from chalicelib import comments
+    from chalicelib.validation import NewComment
+
+    def add(key: str, n: int) -> None:
+        text = f"Comment {n}: the *outage* was [long](https://example.org/{n}). " * 4
+        new = NewComment(text=text.strip(), author=f"Reader {n}", email=f"reader{n}@example.org")
+        comments.store(comments.prepare(site, key, new, ip=None))
+
+    for n in range(thread_size):
+        add(BIG_THREAD, n)
+    keys = [f"post-{i}" for i in range(count_threads)]
+    for i, key in enumerate(keys[:seeded]):
+        add(key, i)
+    return keys
+
+
+def _expect(response: Any, status: int, what: str) -> Any:
+    if response.status_code != status:
+        raise RuntimeError(
+            f"{what}: HTTP {response.status_code} (wanted {status}): {response.body!r}"
+        )
+    import json
+
+    kind = response.headers.get("Content-Type", "")
+    return (
+        json.loads(response.body) if response.body and kind.startswith("application/json") else None
+    )
+
+
+def round_trips(
+    client: Any,
+    log: CallLog,
+    site: Any,
+    *,
+    thread_size: int = 100,
+    count_threads: int = 100,
+    seeded: int = 100,
+    page: int = 50,
+) -> list[Measured]:
+    """Seed the data, then make each request once and record its DynamoDB calls."""
+    import json
+    from urllib.parse import quote
+
+    from chalicelib import sites
+
+    keys = seed(site, thread_size=thread_size, count_threads=count_threads, seeded=seeded)
+    sid = site.id
+    headers = {"Origin": site.origins[0] if site.origins else ORIGIN}
+    json_headers = {**headers, "Content-Type": "application/json"}
+    thread_q = f"thread={quote(BIG_THREAD, safe='')}"
+    base = f"/sites/{sid}/comments?{thread_q}"
+    results: list[Measured] = []
+
+    def run(name: str, request: Callable[[], Any], status: int, note: str = "") -> Any:
+        with log.measure() as calls:
+            body = _expect(request(), status, name)
+        results.append(Measured(name, calls, note))
+        return body
+
+    get, post = client.http.get, client.http.post
+    _expect(get(base, headers=headers), 200, "warm-up")  # warm site cache and lazy imports
+
+    first = run(
+        f"list: first page ({thread_size} comments)", lambda: get(base, headers=headers), 200
+    )
+    assert len(first["comments"]) == min(thread_size, 100), len(first["comments"])
+    results[-1].note = "next cursor: " + ("null (last page)" if first["cursor"] is None else "set")
+    sites.clear_cache()
+    run("list: first page, cold site cache", lambda: get(base, headers=headers), 200,
+        "+1 Query for the site (cached 30 s per container)")  # fmt: skip
+    paged = _expect(get(f"{base}&limit={page}", headers=headers), 200, "page 1")
+    cursor = paged["cursor"]
+    run(f"list: later page (limit {page})",
+        lambda: get(f"{base}&limit={page}&cursor={cursor}", headers=headers), 200)  # fmt: skip
+    run(f"list: newest first (limit {page})",
+        lambda: get(f"{base}&limit={page}&sort=newest", headers=headers), 200)  # fmt: skip
+
+    comment = {"text": "I saw it **too**.", "author": "Ann", "email": "ann@example.org"}
+    posted = run("post: approved comment",
+                 lambda: post(base, headers=json_headers, body=json.dumps(comment)), 201)  # fmt: skip
+    keyed = {**json_headers, "Idempotency-Key": "bench-key-1"}
+    body = json.dumps({**comment, "text": "Keyed comment."})
+    run("post: with Idempotency-Key", lambda: post(base, headers=keyed, body=body), 201)
+    run("post: retry, same key and body", lambda: post(base, headers=keyed, body=body), 201,
+        "replays the first response")  # fmt: skip
+    reply = {**comment, "text": "A reply.", "parent": posted["comment"]["id"]}
+    run("post: reply (parent flag in the transaction)",
+        lambda: post(base, headers=json_headers, body=json.dumps(reply)), 201)  # fmt: skip
+
+    counts_q = "&".join(f"thread={quote(k, safe='')}" for k in keys)
+    counted = run(f"counts: GET {count_threads} threads",
+                  lambda: get(f"/sites/{sid}/counts?{counts_q}", headers=headers), 200)  # fmt: skip
+    assert len(counted["counts"]) == count_threads
+    run(f"counts: POST {count_threads} threads",
+        lambda: post(f"/sites/{sid}/counts", headers=json_headers,
+                     body=json.dumps({"threads": keys})), 200)  # fmt: skip
+
+    token = {**json_headers, "X-Edit-Token": posted["edit_token"]}
+    path = f"/sites/{sid}/comments/{posted['comment']['id']}"
+    run("edit own comment (PATCH)", lambda: client.http.request(
+        "PATCH", path, headers=token, body=json.dumps({"text": "Edited."})), 200)  # fmt: skip
+    run("delete own comment (DELETE)",
+        lambda: client.http.request("DELETE", path, headers=token, body=b""), 204)  # fmt: skip
+    run("feed: site (Atom)", lambda: get(f"/sites/{sid}/feed.atom"), 200)
+    return results
+
+
+def _call_label(call: Call) -> str:
+    if not call.reported:
+        return f"{call.operation} (units not reported)"
+    units = [f"{v:g} {k}" for k, v in (("RRU", call.read), ("WRU", call.write)) if v]
+    return f"{call.operation} {'+'.join(units) or '0'}"
+
+
+def print_round_trips(results: list[Measured], backend: str) -> None:
+    heading(f"DynamoDB round trips and cost per operation ({backend})")
+    print("warm site cache unless noted; Origin is an allowed origin (CORS path included)")
+    print(f"{'operation':<46}{'calls':>5}  {'RRU':>6} {'WRU':>6} {'$/M ops':>8}  DynamoDB calls")
+    for m in results:
+        cost = dollars_per_million(m.read, m.write)
+        mark = "" if m.reported else "+"
+        units = f"{m.read:6.1f} {m.write:6.1f} {cost:8.2f}{mark}"
+        print(f"{m.name:<46}{len(m.calls):>5}  {units:<23}  {', '.join(map(_call_label, m.calls))}")
+        if m.note:
+            print(f"{'':<53}{m.note}")
+    if not all(m.reported for m in results):
+        print("+ a call returned no ConsumedCapacity (an error response, e.g. a cancelled")
+        print("  transaction): its units are not in the sum, though DynamoDB may charge them.")
+    print(
+        f"prices: on-demand us-east-1, ${PRICE_READ} per million read request units (RRU),"
+        f" ${PRICE_WRITE} per million write request units (WRU)."
+    )
+    print(
+        "units are as DynamoDB reports them (ConsumedCapacity TOTAL, table + indexes): an"
+        " eventually consistent read is 0.5 RRU per 4 KB, a strong or transactional read"
+        " 1 or 2 RRU per 4 KB as returned; a write 1 WRU per 1 KB per item written (each"
+        " index it lands in too), a transactional write 2 WRU per item."
+    )
+    targets = {r.name.split(" (")[0]: len(r.calls) for r in results}
+    first = next(v for k, v in targets.items() if k.startswith("list: first page"))
+    post = targets.get("post: approved comment")
+    counts = next(v for k, v in targets.items() if k.startswith("counts: GET"))
+    print(f"targets: list page 1 -> {first}; post <= 2 -> {post}; counts <= regions -> {counts}")
+
+
+def part_round_trips(backend: str) -> None:
+    """Runs in a child whose environment already points at the database."""
+    from contextlib import nullcontext
+
+    mock: Any = nullcontext()
+    if backend == "moto":
+        from moto import mock_aws
+
+        mock = mock_aws()
+    with mock:
+        from chalice.test import Client
+
+        from app import app
+        from chalicelib import sites
+        from chalicelib.models import ALL_TABLES
+
+        for model in ALL_TABLES:
+            if model.exists():
+                model.delete_table()
+            model.create_table(wait=True)
+        site = sites.create_site(SITE_ID, "Bench blog", origins=[ORIGIN])
+        log = CallLog()
+        log.attach()
+        with Client(app) as client:
+            results = round_trips(client, log, site)
+        names = {
+            "moto": "moto in-process (Java or DynamoDB Local unavailable)",
+        }
+        print_round_trips(results, names.get(backend, backend))
+        if backend != "moto":
+            for model in ALL_TABLES:
+                model.delete_table()
+
+
+# --- 3. in-process µs per request -----------------------------------------------------------
+
+
+def part_timing(requests: int) -> None:
+    import json
+    from urllib.parse import quote
+
+    from moto import mock_aws
+
+    with mock_aws():
+        from chalice.test import Client
+
+        from app import app
+        from chalicelib import sites
+        from chalicelib.models import ALL_TABLES
+
+        for model in ALL_TABLES:
+            model.create_table(wait=True)
+        site = sites.create_site(SITE_ID, "Bench blog", origins=[ORIGIN])
+        keys = seed(site, thread_size=100, count_threads=100, seeded=100)
+        log = CallLog()
+        log.attach()
+        headers = {"Origin": ORIGIN}
+        json_headers = {**headers, "Content-Type": "application/json"}
+        list_path = f"/sites/{SITE_ID}/comments?thread={quote(BIG_THREAD, safe='')}"
+        counts_path = f"/sites/{SITE_ID}/counts?" + "&".join(f"thread={k}" for k in keys)
+        # Posts go to their own thread, so the list figure stays at 100 comments.
+        post_path = f"/sites/{SITE_ID}/comments?thread=post-timing"
+        post_body = json.dumps({"text": "Timing *comment*.", "author": "Ann"})
+        cases: list[tuple[str, Callable[[], Any], int]] = [
+            ("list: first page, 100 comments", lambda: client.http.get(list_path, headers=headers), 200),
+            ("post: approved comment",
+             lambda: client.http.post(post_path, headers=json_headers, body=post_body), 201),
+            ("counts: GET 100 threads", lambda: client.http.get(counts_path, headers=headers), 200),
+        ]  # fmt: skip
+        heading("In-process cost per request (chalice.test.Client + moto in-process)")
+        print(f"median of {requests} requests after 10 warm-up ones; no network: total is the")
+        print("app's CPU plus the in-process DynamoDB calls (botocore serialisation + moto),")
+        print("which are shown apart; 'app' = total minus those calls, per request.")
+        print(f"{'request':<34}{'total µs':>10}{'DynamoDB µs':>13}{'app µs':>9}")
+        with Client(app) as client:
+            for name, request, status in cases:
+                totals, in_db = [], []
+                for i in range(requests + 10):
+                    with log.measure() as calls:
+                        started = time.perf_counter()
+                        response = request()
+                        elapsed = time.perf_counter() - started
+                    if response.status_code != status:
+                        raise RuntimeError(
+                            f"{name}: HTTP {response.status_code}: {response.body!r}"
+                        )
+                    if i >= 10:
+                        totals.append(elapsed)
+                        in_db.append(sum(c.seconds for c in calls))
+                total = statistics.median(totals) * 1e6
+                db = statistics.median(in_db) * 1e6
+                app_only = (
+                    statistics.median(t - d for t, d in zip(totals, in_db, strict=True)) * 1e6
+                )
+                print(f"{name:<34}{total:>10.0f}{db:>13.0f}{app_only:>9.0f}")
+
+
+# --- orchestration ---------------------------------------------------------------------------
+
+
+def _start_database() -> tuple[Any, str, str]:
+    """(database to stop or None, endpoint or '', backend label)."""
+    given = os.environ.get("DYNAMODB_ENDPOINT")
+    if given:
+        return None, given, f"DYNAMODB_ENDPOINT={given}"
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        from devstack import Database
+
+        database = Database(data_dir=None).start()
+    except Exception as exc:  # any failure: fall back to moto, and say so
+        print(f"could not start a local DynamoDB ({exc!r}): using moto in-process")
+        return None, "", "moto"
+    if database.kind != "DynamoDB Local":
+        print(f"WARNING: Java or DynamoDB Local is missing: measuring against {database.kind}")
+    return database, database.endpoint, f"{database.kind} at {database.endpoint}, in memory"
+
+
+def _child(part: str, env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, __file__, "--part", part, *args], cwd=ROOT, env=env, check=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=["all", "import", "roundtrips", "timing"], default="all")
+    parser.add_argument("--runs", type=int, default=9, help="interpreters per import figure")
+    parser.add_argument("--requests", type=int, default=200, help="requests per µs figure")
+    parser.add_argument("--backend", default="moto", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.part == "roundtrips":
+        part_round_trips(args.backend)
+        return
+    if args.part == "timing":
+        part_timing(args.requests)
+        return
+    print(f"sidenote bench — {time.strftime('%Y-%m-%d %H:%M:%S')}, Python {sys.version.split()[0]}")
+    print("figures only: nothing here is asserted (the structural targets are checked by tests)")
+    bench_import(args.runs)
+    if args.part == "import":
+        return
+    database, endpoint, backend = _start_database()
+    try:
+        env = _child_env(**({"DYNAMODB_ENDPOINT": endpoint} if endpoint else {}))
+        if endpoint and "AWS_ACCESS_KEY_ID" not in os.environ:
+            env.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local")
+        _child("roundtrips", env, "--backend", backend if endpoint else "moto")
+    finally:
+        if database is not None:
+            database.stop()
+    _child("timing", _child_env(), "--requests", str(args.requests))
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    main()

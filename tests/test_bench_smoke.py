@@ -1,0 +1,60 @@
+"""``scripts/bench.py``'s round-trip counting, against moto: the structural targets hold.
+
+These are counts of DynamoDB calls per request (from botocore events), never timings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+from chalicelib import comments
+from chalicelib.config import settings
+
+BENCH = Path(__file__).resolve().parent.parent / "scripts" / "bench.py"
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("sidenote_bench", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_round_trips_meet_the_structural_targets(bench, client, site, monkeypatch):
+    """list first page = 1 Query; post <= 2 calls; counts for 100 threads <= 1 per region.
+    (One run: seeding the thread and the count threads is the slow part.)"""
+    monkeypatch.setattr(
+        comments, "settings", dataclasses.replace(settings, rate_limit_per_minute=1000)
+    )
+    log = bench.CallLog()
+    log.attach()
+    results = bench.round_trips(client, log, site, thread_size=30, seeded=5, page=10)
+    measured = {m.name.split(" (")[0]: m.operations for m in results}
+
+    assert measured["list: first page"] == ["Query"]
+    assert measured["list: first page, cold site cache"] == ["Query", "Query"]  # + the site
+
+    for name in ("post: approved comment", "post: with Idempotency-Key", "post: reply"):
+        assert len(measured[name]) <= 2, (name, measured[name])
+    assert measured["post: approved comment"][-1] == "TransactWriteItems"
+
+    for name in ("counts: GET 100 threads", "counts: POST 100 threads"):
+        assert set(measured[name]) == {"BatchGetItem"}, measured[name]
+        assert len(measured[name]) <= len(settings.regions), measured[name]
+
+
+def test_capacity_is_read_from_consumed_capacity(bench):
+    one = {"ConsumedCapacity": {"TableName": "t", "CapacityUnits": 2.5}}
+    assert bench.capacity("Query", one) == (2.5, 0.0, True)
+    assert bench.capacity("PutItem", one) == (0.0, 2.5, True)
+    many = {"ConsumedCapacity": [{"CapacityUnits": 4.0, "WriteCapacityUnits": 4.0}] * 2}
+    assert bench.capacity("TransactWriteItems", many) == (0.0, 8.0, True)
+    assert bench.capacity("GetItem", {})[2] is False
+    assert bench.dollars_per_million(1.0, 1.0) == pytest.approx(0.75)
