@@ -153,10 +153,15 @@ def list_thread(
     pk = thread_pk(site.id, key)
     forward = sort == "oldest"
     start_sk = _decode_cursor(cursor, sort) if cursor else None
-    head = 0 if start_sk else 1 + len(settings.regions)
+    # Head items (meta, counters) sort before comments: ascending, the first page reads them
+    # first; descending, they come last, after every comment.
+    head = 1 + len(settings.regions) if forward and not start_sk else 0
     items, last_sk = _query_page(pk, forward=forward, limit=limit + head, start_sk=start_sk)
     meta, counters, comments = _split_head(items)
-    if meta is None and not counters and (start_sk or last_sk):
+    if len(comments) > limit:  # fewer head items than reserved (a region without a counter)
+        comments = comments[:limit]
+        last_sk = COMMENT_PREFIX + comments[-1].id
+    if start_sk or (last_sk and not forward):  # the page may hold none or part of the head
         meta, counters = _thread_head(pk)
     next_cursor = None
     if last_sk and last_sk.startswith(COMMENT_PREFIX):
