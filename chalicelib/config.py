@@ -47,6 +47,16 @@ class Settings:
     public_url: str = ""
     log_level: str = "INFO"
     tracing: bool = False
+    # --- health reports (chalicelib/probes.py, reports.py, digest.py) ---
+    #: Seconds between probes (the schedule runs every minute; the local probe loop may differ).
+    probe_interval: float = 60.0
+    #: Consecutive probes that must agree before a region's state changes (hysteresis).
+    probe_confirm: int = 3
+    #: SNS topic for state-change alerts (empty: alerts are only logged).
+    alert_topic_arn: str = ""
+    #: SNS topic for daily digests, published with the site and its notify address as message
+    #: attributes (e-mail subscriptions filter on them). Empty: digests are only stored.
+    digest_topic_arn: str = ""
 
     @property
     def comments_table(self) -> str:
@@ -85,6 +95,10 @@ def load(env: dict[str, str] | os._Environ = os.environ) -> Settings:
         log_level=env.get("SIDENOTE_LOG_LEVEL", "INFO"),
         tracing=_bool(env.get("AWS_XRAY_SDK_ENABLED", "false"))
         and bool(env.get("AWS_LAMBDA_FUNCTION_NAME")),
+        probe_interval=float(env.get("SIDENOTE_PROBE_INTERVAL", "60")),
+        probe_confirm=max(1, int(env.get("SIDENOTE_PROBE_CONFIRM", "3"))),
+        alert_topic_arn=env.get("SIDENOTE_ALERT_TOPIC_ARN", ""),
+        digest_topic_arn=env.get("SIDENOTE_DIGEST_TOPIC_ARN", ""),
     )
 
 
