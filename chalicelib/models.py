@@ -223,4 +223,73 @@ class RateWindow(EphemeralItem, discriminator="rate"):
     n = NumberAttribute(default=0)
 
 
+# --- health reports (chalicelib/reports.py, digest.py) --------------------------------
+# Each item below is written by one region only (its own STATE/PROBE/BUCKET/OUTCOMES
+# partitions), except notes, which operators write; the home region writes STATE#overall.
+# ``OUTCOMES#<region>`` items (202/503/5xx counts per minute, per site) have dynamic attribute
+# names and are written and read with the low-level client by chalicelib/reports.py.
+
+
+class Canary(ThreadItem, discriminator="canary"):
+    """``pk = "#canary"``, ``sk = <region>``: rewritten by its region's probe every run. Other
+    regions read its ``written`` time from their replica to measure replication lag."""
+
+    region = UnicodeAttribute()
+    written = NumberAttribute()
+
+
+class ProbeReport(EphemeralItem, discriminator="probe"):
+    """``pk = "PROBE#<region>"``, ``sk`` = RFC 3339 time: one probe run (kept 30 days)."""
+
+    region = UnicodeAttribute()
+    observed = UnicodeAttribute()
+    state = UnicodeAttribute()
+    report = UnicodeAttribute()
+
+
+class RegionState(EphemeralItem, discriminator="state"):
+    """``pk = "STATE#<region>"`` or ``"STATE#overall"``: the confirmed state, the candidate
+    state and its streak (hysteresis), and the latest report as JSON."""
+
+    state = UnicodeAttribute()
+    since = UnicodeAttribute()
+    reason = UnicodeAttribute(default="")
+    candidate = UnicodeAttribute(null=True)
+    streak = NumberAttribute(default=0)
+    updated = UnicodeAttribute()
+    interval = NumberAttribute(default=60)
+    report = UnicodeAttribute(default="{}")
+    alert_pending = UnicodeAttribute(null=True)
+
+
+class StatusBucket(EphemeralItem, discriminator="bucket"):
+    """``pk = "BUCKET#<region>"``, ``sk`` = start of a 15-minute slot: how many probes found
+    each state, and their canary latencies (for timelines, availability and p95)."""
+
+    ok = NumberAttribute(default=0)
+    degraded = NumberAttribute(default=0)
+    down = NumberAttribute(default=0)
+    latencies = ListAttribute(of=NumberAttribute, default=list)
+
+
+class StatusNote(EphemeralItem, discriminator="note"):
+    """``pk = "NOTES"``, ``sk`` = note id (ULID): an operator's incident note."""
+
+    id = UnicodeAttribute()
+    text = UnicodeAttribute()
+    site = UnicodeAttribute(null=True)
+    created = UnicodeAttribute()
+    updated = UnicodeAttribute()
+    resolved = UnicodeAttribute(null=True)
+    resolution = UnicodeAttribute(null=True)
+
+
+class DigestRecord(EphemeralItem, discriminator="digest"):
+    """``pk = "DIGEST#<site>"``, ``sk`` = the day (``YYYY-MM-DD``): a site's daily digest."""
+
+    site = UnicodeAttribute()
+    day = UnicodeAttribute()
+    body = UnicodeAttribute()
+
+
 ALL_TABLES: tuple[type[Model], ...] = (ThreadItem, SiteItem, EphemeralItem)
