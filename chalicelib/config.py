@@ -43,6 +43,16 @@ class Settings:
     rate_limit_per_minute: int = 5
     #: Operator switch: every site read-only, with this message (empty = writable).
     read_only_message: str = ""
+    #: Moderation: comments per site per minute (all IPs together; a spam-wave ceiling).
+    site_rate_limit_per_minute: int = 60
+    #: Moderation: failed moderator-key attempts per source IP per 15 minutes.
+    auth_failures_per_window: int = 10
+    #: Moderation: more links than this in one comment holds it for a moderator.
+    max_links: int = 3
+    #: Moderation: SNS topic for "comments held" notifications (empty = off).
+    notify_topic_arn: str = ""
+    #: Moderation: at most one notification per site per this many minutes.
+    notify_window_minutes: int = 15
     #: Public base URL of the API (used in feeds and the Haloscan shim); empty = from the request.
     public_url: str = ""
     log_level: str = "INFO"
@@ -91,6 +101,11 @@ def load(env: dict[str, str] | os._Environ = os.environ) -> Settings:
         site_cache_seconds=float(env.get("SIDENOTE_SITE_CACHE_SECONDS", "30")),
         rate_limit_per_minute=int(env.get("SIDENOTE_RATE_LIMIT_PER_MINUTE", "5")),
         read_only_message=env.get("SIDENOTE_READ_ONLY", ""),
+        site_rate_limit_per_minute=int(env.get("SIDENOTE_SITE_RATE_LIMIT_PER_MINUTE", "60")),
+        auth_failures_per_window=int(env.get("SIDENOTE_AUTH_FAILURES_PER_WINDOW", "10")),
+        max_links=int(env.get("SIDENOTE_MAX_LINKS", "3")),
+        notify_topic_arn=env.get("SIDENOTE_NOTIFY_TOPIC_ARN", ""),
+        notify_window_minutes=int(env.get("SIDENOTE_NOTIFY_WINDOW_MINUTES", "15")),
         public_url=env.get("SIDENOTE_PUBLIC_URL", "").rstrip("/"),
         log_level=env.get("SIDENOTE_LOG_LEVEL", "INFO"),
         tracing=_bool(env.get("AWS_XRAY_SDK_ENABLED", "false"))

@@ -8,6 +8,7 @@ Three tables, all on-demand, streams on, global (one replica per region):
               thread in ascending order carries meta, counters and comments: one Query.
 ``sites``     ``pk = "SITE#<id>"``: the site (``sk = "#SITE"``) and its bans (``"BAN#<ulid>"``);
               ``pk = "KEY#<sha256>"``: a moderator key (looked up by its hash).
+              ``pk = "AUDIT#<site>"``: the site's moderation audit log (``sk`` a ULID).
 ``ephemeral`` idempotency records and rate-limit windows, expired by TTL.
 """
 
@@ -16,10 +17,12 @@ from __future__ import annotations
 from pynamodb.attributes import (
     BooleanAttribute,
     DiscriminatorAttribute,
+    JSONAttribute,
     ListAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
@@ -127,6 +130,10 @@ class Comment(ThreadItem, discriminator="comment"):
     url = UnicodeAttribute(null=True)
     #: Region that accepted the comment (its counter holds the comment's +1).
     region = UnicodeAttribute(null=True)
+    #: Keyed hash of the poster's IPv4 /24 or IPv6 /48 (range bans from a comment).
+    net_hash = UnicodeAttribute(null=True)
+    #: The status before a moderator's spam/delete (what ``restore`` returns it to).
+    prior = UnicodeAttribute(null=True)
 
 
 # --- sites table ----------------------------------------------------------------------
@@ -172,10 +179,16 @@ class Site(SiteItem, discriminator="site"):
 
 class Ban(SiteItem, discriminator="ban"):
     id = UnicodeAttribute()
-    #: email | ip
+    #: email | ip | net (an IPv4 /24 or IPv6 /48) | comment (its author's e-mail and IP)
     target = UnicodeAttribute()
     #: Keyed hash of the banned value (never the value itself).
     value_hash = UnicodeAttribute()
+    #: More hashes the same ban covers (a comment's author: e-mail, IP, range).
+    extra_hashes = ListAttribute(of=UnicodeAttribute, null=True)
+    #: What a moderator sees instead of the value (never an IP address).
+    label = UnicodeAttribute(null=True)
+    #: The moderator key that made the ban (None: the operator CLI).
+    key_id = UnicodeAttribute(null=True)
     reason = UnicodeAttribute(default="")
     created = UnicodeAttribute()
     until = UnicodeAttribute(null=True)
@@ -196,6 +209,20 @@ class ModeratorKey(SiteItem, discriminator="key"):
     name = UnicodeAttribute()
     created = UnicodeAttribute()
     revoked = UnicodeAttribute(null=True)
+
+
+class AuditEntry(SiteItem, discriminator="audit"):
+    """``pk = "AUDIT#<site>"``, ``sk = <ulid>``: one moderation action, newest last."""
+
+    id = UnicodeAttribute()
+    site = UnicodeAttribute()
+    key_id = UnicodeAttribute()
+    key_name = UnicodeAttribute(default="")
+    action = UnicodeAttribute()
+    target = UnicodeAttribute()
+    before = JSONAttribute(null=True)
+    after = JSONAttribute(null=True)
+    time = UnicodeAttribute()
 
 
 # --- ephemeral table ------------------------------------------------------------------
@@ -221,6 +248,21 @@ class IdempotencyRecord(EphemeralItem, discriminator="idempotency"):
 
 class RateWindow(EphemeralItem, discriminator="rate"):
     n = NumberAttribute(default=0)
+
+
+class NotifyWindow(EphemeralItem, discriminator="notify"):
+    """``pk = "NOTIFY#<site>"``: held comments not yet reported, and when the site's
+    moderators were last told. One message per site per window (see notify.py)."""
+
+    n = NumberAttribute(default=0)
+    threads = UnicodeSetAttribute(null=True)
+    sent_at = NumberAttribute(null=True)
+
+
+class NotifyDue(EphemeralItem, discriminator="notify-due"):
+    """``pk = "NOTIFY#due"``: sites with held comments waiting for the next summary."""
+
+    sites = UnicodeSetAttribute(null=True)
 
 
 # --- health reports (chalicelib/reports.py, digest.py) --------------------------------

@@ -7,7 +7,7 @@ from chalicelib.errors import RateLimited
 from chalicelib.models import RateWindow
 
 
-def hit(scope: str, *, limit: int, window: int = 60) -> None:
+def hit(scope: str, *, limit: int, window: int = 60, message: str | None = None) -> None:
     """Count one event for ``scope``; raise RateLimited once ``limit`` per ``window`` s is passed."""
     now = clock.now()
     start = int(now // window) * window
@@ -22,6 +22,19 @@ def hit(scope: str, *, limit: int, window: int = 60) -> None:
     if item.n > limit:
         retry_after = max(1, int(start + window - now + 0.999))
         raise RateLimited(
-            f"Too many comments from here. Please wait {retry_after} s and send again.",
+            (message or "Too many comments from here. Please wait {s} s and send again.").format(
+                s=retry_after
+            ),
             retry_after=retry_after,
         )
+
+
+def peek(scope: str, *, window: int = 60) -> tuple[int, int]:
+    """Events counted for ``scope`` in the current window, and seconds until it ends."""
+    now = clock.now()
+    start = int(now // window) * window
+    try:
+        n = int(RateWindow.get(f"RATE#{scope}#{start}", "#").n)
+    except RateWindow.DoesNotExist:
+        n = 0
+    return n, max(1, int(start + window - now + 0.999))

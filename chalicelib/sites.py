@@ -39,6 +39,8 @@ class SiteConfig:
     read_only: str = ""
     created: str = ""
     banned_hashes: frozenset[str] = field(default_factory=frozenset)
+    #: When the earliest active ban expires (the cached copy must not outlive it).
+    bans_change_at: float | None = None
 
     def public_settings(self) -> dict[str, Any]:
         return {
@@ -70,9 +72,9 @@ def _pk(site_id: str) -> str:
 
 def _to_config(site: Site, bans: list[Ban]) -> SiteConfig:
     now = clock.now()
-    active = frozenset(
-        ban.value_hash for ban in bans if ban.until is None or clock.parse_rfc3339(ban.until) > now
-    )
+    live = [ban for ban in bans if ban.until is None or clock.parse_rfc3339(ban.until) > now]
+    active = frozenset(h for ban in live for h in (ban.value_hash, *(ban.extra_hashes or ())))
+    ends = [clock.parse_rfc3339(ban.until) for ban in live if ban.until]
     return SiteConfig(
         id=site.id,
         name=site.name,
@@ -86,6 +88,7 @@ def _to_config(site: Site, bans: list[Ban]) -> SiteConfig:
         read_only=site.read_only or "",
         created=site.created,
         banned_hashes=active,
+        bans_change_at=min(ends) if ends else None,
     )
 
 
@@ -112,6 +115,8 @@ def get_site(site_id: str, *, fresh: bool = False) -> SiteConfig:
     else:
         config = _load(site_id)
         ttl = settings.site_cache_seconds if config else _NEGATIVE_CACHE_SECONDS
+        if config and config.bans_change_at:
+            ttl = min(ttl, max(0.0, config.bans_change_at - now))
         _cache[site_id] = (now + ttl, config)
     if config is None:
         raise SiteNotFound(f"No site '{site_id}' exists. Check data-site in the embed code.")
@@ -221,26 +226,123 @@ def list_sites() -> list[SiteConfig]:
 
 
 def ban_hash(target: str, value: str) -> str:
-    """The keyed hash a ban stores for an e-mail (lower-cased) or an IP."""
+    """The keyed hash a ban stores for an e-mail (lower-cased)."""
     return tokens.keyed_hash(f"ban-{target}", value.strip().lower())
 
 
+def ip_hashes(ip: str) -> tuple[str, str | None]:
+    """Keyed hashes of an IP address and of its network (IPv4 /24, IPv6 /48).
+
+    The first is what a comment stores as ``ip_hash``; the second its ``net_hash``. Bans
+    store the same hashes, so a ban made from a comment matches its author's next post.
+    """
+    import ipaddress
+
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return tokens.keyed_hash("ip", ip), None
+    mapped = getattr(address, "ipv4_mapped", None)
+    address = mapped or address
+    prefix = 24 if address.version == 4 else 48
+    network = ipaddress.ip_network(f"{address}/{prefix}", strict=False)
+    return tokens.keyed_hash("ip", str(address)), tokens.keyed_hash("net", str(network))
+
+
+def parse_ip_target(value: str) -> tuple[str, str, str]:
+    """``(target, hash, label)`` for an IP address or an IPv4 /24 / IPv6 /48 range."""
+    import ipaddress
+
+    text = value.strip() if isinstance(value, str) else ""
+    try:
+        if "/" in text:
+            network = ipaddress.ip_network(text, strict=False)
+            wanted = 24 if network.version == 4 else 48
+            if network.prefixlen == network.max_prefixlen:
+                text = str(network.network_address)
+            elif network.prefixlen != wanted:
+                raise InvalidRequest("Ban an address, an IPv4 /24 or an IPv6 /48 range.")
+            else:
+                label = f"IPv{network.version} /{wanted} range"
+                return "net", tokens.keyed_hash("net", str(network)), label
+        address = ipaddress.ip_address(text)
+    except ValueError as exc:
+        raise InvalidRequest("'ip' must be an IP address or a /24 (IPv4) or /48 (IPv6).") from exc
+    ip_hash, _ = ip_hashes(str(address))
+    return "ip", ip_hash, f"IPv{address.version} address"
+
+
+def mask_email(email: str) -> str:
+    """``a•••@example.org``: enough for a moderator to recognise, not the address."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}"
+
+
 def add_ban(
-    site_id: str, target: str, value: str, *, days: float | None = None, reason: str = ""
+    site_id: str,
+    target: str,
+    value: str,
+    *,
+    days: float | None = None,
+    reason: str = "",
+    key_id: str | None = None,
 ) -> Ban:
-    """Ban an ``email`` or ``ip`` on a site; ``days=None`` is forever."""
-    if target not in {"email", "ip"}:
+    """Ban an ``email``, an ``ip`` or an IP range (``ip`` with ``/24`` or ``/48``);
+    ``days=None`` is forever."""
+    if target == "email":
+        if not isinstance(value, str) or not EMAIL.match(value.strip()):
+            raise InvalidRequest("'email' must be an e-mail address.")
+        hashes, label = [ban_hash("email", value)], mask_email(value.strip().lower())
+    elif target == "ip":
+        target, digest, label = parse_ip_target(value)
+        hashes = [digest]
+    else:
         raise InvalidRequest("A ban targets an 'email' or an 'ip'.")
+    return save_ban(site_id, target, hashes, label=label, days=days, reason=reason, key_id=key_id)
+
+
+def save_ban(
+    site_id: str,
+    target: str,
+    hashes: list[str],
+    *,
+    label: str,
+    days: float | None = None,
+    reason: str = "",
+    key_id: str | None = None,
+) -> Ban:
+    """Store a ban on already-hashed values (the first is the ban's ``value_hash``)."""
+    if days is not None and (isinstance(days, bool) or not 0 < days <= 3650):
+        raise InvalidRequest("'days' must be a number from 1 to 3650 (or absent: forever).")
+    if not isinstance(reason, str) or len(reason) > 500:
+        raise InvalidRequest("'reason' must be text of at most 500 characters.")
     get_site(site_id, fresh=True)
     ban_id = str(ULID())
     until = clock.now() + days * 86400 if days else None
     ban = Ban(
-        _pk(site_id), f"BAN#{ban_id}", id=ban_id, target=target,
-        value_hash=ban_hash(target, value), reason=reason, created=clock.rfc3339(),
-        until=clock.rfc3339(until) if until else None,
+        _pk(site_id), f"BAN#{ban_id}", id=ban_id, target=target, value_hash=hashes[0],
+        extra_hashes=hashes[1:] or None, label=label, key_id=key_id, reason=reason.strip(),
+        created=clock.rfc3339(), until=clock.rfc3339(until) if until else None,
         expires=clock.at(until + 86400) if until else None,
     )  # fmt: skip
     ban.save()
+    _cache.pop(site_id, None)
+    return ban
+
+
+def list_bans(site_id: str) -> list[Ban]:
+    """The site's bans, newest first (expired ones until DynamoDB's TTL removes them)."""
+    found = SiteItem.query(_pk(site_id), SiteItem.sk.startswith("BAN#"), scan_index_forward=False)
+    return [ban for ban in found if isinstance(ban, Ban)]
+
+
+def remove_ban(site_id: str, ban_id: str) -> Ban:
+    """Delete a ban. Raises NotFound."""
+    try:
+        ban = Ban.get(_pk(site_id), f"BAN#{ban_id}", consistent_read=True)
+    except Ban.DoesNotExist as exc:
+        raise NotFound("This site has no ban with this id.") from exc
+    ban.delete()
     _cache.pop(site_id, None)
     return ban
 
@@ -249,9 +351,13 @@ def is_banned(site: SiteConfig, *, email: str | None, ip: str | None) -> bool:
     hashes = site.banned_hashes
     if not hashes:
         return False
-    return bool(
-        (email and ban_hash("email", email) in hashes) or (ip and ban_hash("ip", ip) in hashes)
-    )
+    candidates = set()
+    if email:
+        candidates.add(ban_hash("email", email))
+    if ip:
+        candidates.update(h for h in ip_hashes(ip) if h)
+        candidates.add(ban_hash("ip", ip))  # bans stored before ranges existed
+    return not hashes.isdisjoint(candidates)
 
 
 # --- moderator keys --------------------------------------------------------------------
