@@ -66,7 +66,7 @@
       '.sn ol{list-style:none;margin:0;padding:0}.sn ol ol{padding-left:1em;border-left:2px solid var(--l)}.sn ol ol ol ol{padding:0;border:0}' +
       '.sn li{margin:1em 0}.sn-av{width:2em;height:2em;border-radius:50%;display:inline-grid;place-items:center;color:#fff;' +
       'background:hsl(var(--h) 45% 42%)}.sn-t,.sn-s,.sn-x,.sn-p{color:var(--m);font-size:.9em}.sn-b{overflow-wrap:anywhere}' +
-      '.sn-b img{max-width:100%}.sn-b pre{overflow:auto}.sn-a button{border:0;padding:0;color:var(--a)}'
+      '.sn-b img{max-width:100%}.sn-b pre{overflow:auto}.sn-a button{border:0;padding:0;color:var(--a)}.sn [hidden]{display:none}'
     ]);
     st.nonce = me && me.nonce;
     d.head.append(st);
@@ -294,6 +294,6 @@
     w.sidenoteq = { push: mount };
     counts();
   };
-  w.Sidenote = { mount, counts }; // not window.sidenote: the #sidenote element owns that name
+  w.Sidenote = { mount, counts }; // (window.sidenote is the #sidenote element)
   d.readyState === 'loading' ? d.addEventListener('DOMContentLoaded', start) : start();
 })();
