@@ -39,7 +39,9 @@ def edit_token(site: str, comment_id: str) -> str:
 
 
 def check_edit_token(site: str, comment_id: str, token: str | None) -> bool:
-    return bool(token) and hmac.compare_digest(edit_token(site, comment_id), token or "")
+    # Compare bytes: compare_digest refuses non-ASCII str (a TypeError, so a 500).
+    presented = (token or "").encode("utf-8", "surrogatepass")
+    return bool(token) and hmac.compare_digest(edit_token(site, comment_id).encode(), presented)
 
 
 def new_api_key() -> str:

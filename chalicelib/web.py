@@ -70,7 +70,7 @@ def json_body(request: Request) -> Any:
         raise InvalidRequest("The request needs a JSON body.")
     try:
         return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # deeply nested arrays
         raise InvalidRequest("The body is not valid JSON (UTF-8).") from exc
 
 
