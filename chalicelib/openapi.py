@@ -292,8 +292,102 @@ SCHEMAS: dict[str, Schema] = {
         region=string(),
         latency_ms={"type": "number"},
         reason=string(),
+        state=string(
+            enum=["ok", "degraded", "down", "unknown"],
+            description="The probes' confirmed state of this region (degraded still serves).",
+        ),
+        since=TIME,
+        report_at=TIME,
     ),
     "OpenAPIDocument": {"type": "object", "description": "This document."},
+    # --- health reports (chalicelib/statuspage.py, digest.py) ---
+    "Status": obj(
+        ["status", "generated", "regions", "notes"],
+        status=string(enum=["ok", "degraded", "down", "unknown"]),
+        generated=TIME,
+        regions={
+            "type": "array",
+            "items": obj(
+                ["region", "status"],
+                region=string(),
+                status=string(enum=["ok", "degraded", "down", "unknown"]),
+                since=NULLABLE_TIME,
+                reason=string(description="Why, in plain words (empty when ok)."),
+                updated=NULLABLE_TIME,
+                changing_to=string(description="A state seen but not yet confirmed."),
+                report={"type": ["object", "null"], "description": "The latest probe report."},
+                timeline={
+                    "type": "array",
+                    "description": "Last 24 h, one slot per 15 minutes.",
+                    "items": obj(
+                        ["start", "state"],
+                        start=TIME,
+                        state=string(enum=["ok", "degraded", "down", "none"]),
+                        ok={"type": "integer"},
+                        degraded={"type": "integer"},
+                        down={"type": "integer"},
+                    ),
+                },
+            ),
+        },
+        notes={"type": "array", "items": ref("StatusNote")},
+    ),
+    "StatusNote": obj(
+        ["id", "summary", "text", "created"],
+        id=COMMENT_ID,
+        summary=string(description="The first line (at most 140 characters)."),
+        text=string(),
+        site=nullable(string(description="Only this site (null: everyone).")),
+        created=TIME,
+        updated=TIME,
+        resolved=NULLABLE_TIME,
+        resolution=nullable(string()),
+    ),
+    "SiteStatus": obj(
+        ["site", "status", "read_only", "note", "show_note"],
+        site=string(),
+        region=string(),
+        status=string(enum=["ok", "degraded", "down", "unknown"]),
+        read_only={"type": "boolean"},
+        message=nullable(string(description="The read-only message.")),
+        note={
+            "type": ["object", "null"],
+            "properties": {
+                "id": COMMENT_ID,
+                "summary": string(),
+                "created": TIME,
+                "url": string(format="uri"),
+            },
+        },
+        show_note={
+            "type": "boolean",
+            "description": "True when the widget should show the note's summary: there is an "
+            "active note and the site is degraded, down or read-only.",
+        },
+    ),
+    "Digest": {
+        "type": "object",
+        "required": ["site", "day", "comments", "queue"],
+        "properties": {
+            "site": string(),
+            "day": string(format="date"),
+            "generated": TIME,
+            "partial": {"type": "boolean", "description": "Today: the figures so far."},
+            "comments": obj(
+                posted={"type": "integer"},
+                approved={"type": "integer"},
+                held={"type": "integer"},
+                spam={"type": "integer"},
+                deleted={"type": "integer"},
+            ),
+            "queue": obj(queued={"type": "integer"}, refused={"type": "integer"}),
+            "availability_percent": {"type": ["number", "null"]},
+            "ok_percent": {"type": ["number", "null"]},
+            "p95_probe_latency_ms": {"type": ["number", "null"]},
+            "probes": {"type": "integer"},
+            "regions": {"type": "object"},
+        },
+    },
 }
 
 PARAMETERS: dict[str, Schema] = {
@@ -315,6 +409,13 @@ PARAMETERS: dict[str, Schema] = {
         "in": "query",
         "required": True,
         "schema": THREAD_KEY,
+    },
+    "day": {
+        "name": "day",
+        "in": "query",
+        "required": False,
+        "description": "A UTC day, YYYY-MM-DD (default: the latest digest).",
+        "schema": string(format="date"),
     },
     "thread-optional": {
         "name": "thread",
@@ -514,6 +615,56 @@ PATHS: dict[str, dict[str, Any]] = {
             storage=False,
             ok=json_ok("Health"),
             extra={503: json_ok("Health", "This region cannot serve.")},
+        ),
+    },
+    # --- health reports ---
+    "/status": {
+        "get": op(
+            "status",
+            "The latest health reports, states, 24 h timelines and notes (JSON)",
+            tag="service",
+            site=False,
+            storage=False,
+            ok=json_ok("Status"),
+            extra={503: json_ok("Status", "The status store doesn't answer (status down).")},
+        ),
+    },
+    "/status.html": {
+        "get": op(
+            "statusPage",
+            "The status page for people",
+            tag="service",
+            site=False,
+            storage=False,
+            ok={"description": "OK", "content": content(string(), "text/html")},
+            description="503 (same page, status down) when the status store doesn't answer.",
+        ),
+    },
+    "/status.atom": {
+        "get": op(
+            "statusFeed",
+            "Atom 1.0 feed of the operators' incident notes",
+            tag="service",
+            site=False,
+            cacheable=True,
+            ok=cacheable_ok(string(), "application/atom+xml"),
+        ),
+    },
+    "/sites/{site}/status": {
+        "get": op(
+            "siteStatus",
+            "This region's state, the site's read-only switch and the active note (widget)",
+            cacheable=True,
+            ok=cacheable_ok(ref("SiteStatus")),
+        ),
+    },
+    "/sites/{site}/moderation/report": {
+        "get": moderation(
+            "moderationReport",
+            "The site's daily digest (comments, queue events, availability, p95 latency)",
+            params=["day"],
+            ok=json_ok("Digest"),
+            errors={400: ["InvalidRequest"], 404: ["NotFound"]},
         ),
     },
     "/openapi.json": {
