@@ -226,14 +226,25 @@ def prepare(env: dict[str, str], origins: list[str]) -> None:
         cli(env, *args)
 
 
+def start_probe_loop(env: dict[str, str]) -> subprocess.Popen:
+    """``sidenote status probe-loop``: the health probe, since schedules don't fire locally.
+    Its interval is ``SIDENOTE_PROBE_INTERVAL`` (seconds, default 60)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "chalicelib.cli", "status", "probe-loop"],
+        cwd=ROOT, env=env, start_new_session=True,
+    )  # fmt: skip
+
+
 def run(port: int, db_port: int) -> None:
     database = Database(port=db_port, data_dir=DATA / "dynamodb").start()
     server: ApiServer | None = None
+    probe_loop: subprocess.Popen | None = None
     try:
         env = stack_env(database.endpoint)
         prepare(env, [f"http://127.0.0.1:{port}", f"http://localhost:{port}"])
         key = demo_key(env)
         server = ApiServer(env, port=port, quiet=False).start()
+        probe_loop = start_probe_loop(env)
         base = f"http://127.0.0.1:{port}"
         print(
             f"\n  sidenote is running ({database.kind}).\n"
@@ -241,6 +252,7 @@ def run(port: int, db_port: int) -> None:
             f"  moderation page:  {base}/moderate\n"
             f"  moderator key:    {key}   (site '{DEMO_SITE}')\n"
             f"  API contract:     {base}/openapi.json\n"
+            f"  status page:      {base}/status.html\n"
             "  Ctrl-C stops everything.\n",
             flush=True,
         )
@@ -250,6 +262,7 @@ def run(port: int, db_port: int) -> None:
         pass
     finally:
         log("stopping…")
+        stop_process(probe_loop)
         if server:
             server.stop()
         database.stop()
