@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from chalice import Chalice, Response
 
-from chalicelib import comments, sites, static, tracing, web
+from chalicelib import comments, sites, static, tracing, web, writequeue
 from chalicelib.config import settings
 from chalicelib.errors import InvalidRequest
 from chalicelib.idempotency import fingerprint
@@ -67,7 +67,7 @@ def post_comment(site: str) -> Response:
         require_email=config.require_email,
     )
     idempotency_key = check_idempotency_key(web.header(_request(), "idempotency-key"))
-    status, payload = comments.post(
+    status, payload = writequeue.post(
         config, key, new, ip=web.client_ip(_request()), idempotency_key=idempotency_key,
         body_hash=fingerprint(key, body) if idempotency_key else None,
     )  # fmt: skip
@@ -125,6 +125,14 @@ def feed(site: str) -> Response:
 @app.route("/sites/{site}/counts", methods=["OPTIONS"])
 def preflight(**_: str) -> Response:
     return web.preflight(_request())
+
+
+# --- durable write queue (comments accepted while the table refused them) -----------------
+
+
+@app.on_sqs_message(queue=settings.write_queue, batch_size=10)
+def store_queued_comments(event) -> dict:
+    return writequeue.handle_batch(event)
 
 
 # --- service ------------------------------------------------------------------------------

@@ -295,10 +295,14 @@ class PreparedComment:
 def _is_known_author(site: SiteConfig, email: str | None) -> bool:
     if not email:
         return False
+    from chalicelib import replicas
+
     try:
-        KnownAuthor.get(_author_pk(site.id, email), "#AUTHOR")
+        replicas.read(lambda: KnownAuthor.get(_author_pk(site.id, email), "#AUTHOR"))
     except KnownAuthor.DoesNotExist:
         return False
+    except replicas.STORAGE_ERRORS:
+        return False  # no replica answers: treat as first-time (held), never as trusted
     return True
 
 
@@ -324,7 +328,9 @@ def decide_status(site: SiteConfig, new: NewComment) -> str:
 
 def check_writable(site: SiteConfig) -> None:
     """Raise ReadOnly when an operator has switched the service or this site to read-only."""
-    message = settings.read_only_message or site.read_only
+    from chalicelib import switches
+
+    message = settings.read_only_message or switches.service_message() or site.read_only
     if message:
         raise ReadOnly(message, retry_after=300)
 

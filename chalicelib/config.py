@@ -34,9 +34,11 @@ class Settings:
     #: If set, the secret is read from this SSM SecureString parameter on first use instead.
     secret_parameter: str = ""
     #: Bounded DynamoDB calls: a reader never waits the SDK defaults (15 s + 30 s).
+    #: botocore "standard" retries, 1 + max_retries attempts: worst case per call
+    #: 2 x (1 s + 2 s) + <= 1 s backoff = 7 s; then the breaker skips this replica.
     connect_timeout: float = 1.0
     read_timeout: float = 2.0
-    max_retries: int = 2
+    max_retries: int = 1
     #: How long a Lambda container trusts its cached copy of a site (settings, bans, read-only).
     site_cache_seconds: float = 30.0
     #: Posts per IP per minute, per site.
@@ -53,6 +55,20 @@ class Settings:
     notify_topic_arn: str = ""
     #: Moderation: at most one notification per site per this many minutes.
     notify_window_minutes: int = 15
+    #: Resilience: fallback-region reads are shorter still (one attempt each).
+    fallback_connect_timeout: float = 0.5
+    fallback_read_timeout: float = 1.5
+    #: Resilience: after a failure, skip this region's replica for this long (per container).
+    breaker_seconds: float = 10.0
+    #: Resilience: ``region=endpoint`` overrides for other regions' replicas (local stacks).
+    region_endpoints: tuple[tuple[str, str], ...] = ()
+    #: Resilience: the durable write queue (SQS) and its dead-letter queue, by name or URL.
+    write_queue: str = "sidenote-writes"
+    write_queue_url: str = ""
+    dead_letter_queue: str = "sidenote-writes-dlq"
+    sqs_endpoint: str = ""
+    #: Resilience: how long a container trusts the deployment-wide read-only switch.
+    switch_cache_seconds: float = 15.0
     #: Public base URL of the API (used in feeds and the Haloscan shim); empty = from the request.
     public_url: str = ""
     log_level: str = "INFO"
@@ -67,6 +83,17 @@ class Settings:
     #: SNS topic for daily digests, published with the site and its notify address as message
     #: attributes (e-mail subscriptions filter on them). Empty: digests are only stored.
     digest_topic_arn: str = ""
+
+    @property
+    def fallback_regions(self) -> tuple[str, ...]:
+        """Other regions' replicas, in the order reads fall back to them."""
+        return tuple(r for r in self.regions if r != self.region)
+
+    def endpoint_for(self, region: str) -> str | None:
+        """DynamoDB endpoint of ``region``'s replica (None: the AWS endpoint)."""
+        if region == self.region:
+            return self.dynamodb_endpoint or None
+        return dict(self.region_endpoints).get(region) or None
 
     @property
     def comments_table(self) -> str:
@@ -97,7 +124,7 @@ def load(env: dict[str, str] | os._Environ = os.environ) -> Settings:
         secret_parameter=env.get("SIDENOTE_SECRET_PARAMETER", ""),
         connect_timeout=float(env.get("SIDENOTE_DDB_CONNECT_TIMEOUT", "1.0")),
         read_timeout=float(env.get("SIDENOTE_DDB_READ_TIMEOUT", "2.0")),
-        max_retries=int(env.get("SIDENOTE_DDB_MAX_RETRIES", "2")),
+        max_retries=int(env.get("SIDENOTE_DDB_MAX_RETRIES", "1")),
         site_cache_seconds=float(env.get("SIDENOTE_SITE_CACHE_SECONDS", "30")),
         rate_limit_per_minute=int(env.get("SIDENOTE_RATE_LIMIT_PER_MINUTE", "5")),
         read_only_message=env.get("SIDENOTE_READ_ONLY", ""),
@@ -106,6 +133,19 @@ def load(env: dict[str, str] | os._Environ = os.environ) -> Settings:
         max_links=int(env.get("SIDENOTE_MAX_LINKS", "3")),
         notify_topic_arn=env.get("SIDENOTE_NOTIFY_TOPIC_ARN", ""),
         notify_window_minutes=int(env.get("SIDENOTE_NOTIFY_WINDOW_MINUTES", "15")),
+        fallback_connect_timeout=float(env.get("SIDENOTE_FALLBACK_CONNECT_TIMEOUT", "0.5")),
+        fallback_read_timeout=float(env.get("SIDENOTE_FALLBACK_READ_TIMEOUT", "1.5")),
+        breaker_seconds=float(env.get("SIDENOTE_BREAKER_SECONDS", "10")),
+        region_endpoints=tuple(
+            tuple(part.split("=", 1))  # type: ignore[misc]
+            for part in _list(env.get("SIDENOTE_REGION_ENDPOINTS", ""))
+            if "=" in part
+        ),
+        write_queue=env.get("SIDENOTE_WRITE_QUEUE", "sidenote-writes"),
+        write_queue_url=env.get("SIDENOTE_WRITE_QUEUE_URL", ""),
+        dead_letter_queue=env.get("SIDENOTE_DEAD_LETTER_QUEUE", "sidenote-writes-dlq"),
+        sqs_endpoint=env.get("SQS_ENDPOINT", ""),
+        switch_cache_seconds=float(env.get("SIDENOTE_SWITCH_CACHE_SECONDS", "15")),
         public_url=env.get("SIDENOTE_PUBLIC_URL", "").rstrip("/"),
         log_level=env.get("SIDENOTE_LOG_LEVEL", "INFO"),
         tracing=_bool(env.get("AWS_XRAY_SDK_ENABLED", "false"))

@@ -41,6 +41,17 @@ class _Meta:
     max_retry_attempts = settings.max_retries
 
 
+class _Regional(Model):
+    """Base of the table models: a call inside ``replicas.using(region)`` goes to that
+    region's replica (fallback reads, the LWW tests); otherwise to this region's."""
+
+    @classmethod
+    def _get_connection(cls):  # type: ignore[override]
+        from chalicelib.replicas import connection_for
+
+        return connection_for(cls) or super()._get_connection()
+
+
 # --- comments table -------------------------------------------------------------------
 
 
@@ -76,7 +87,7 @@ class ByIdIndex(GlobalSecondaryIndex):
     id = UnicodeAttribute(hash_key=True)
 
 
-class ThreadItem(Model):
+class ThreadItem(_Regional):
     """Base of every item in a thread partition; ``kind`` picks the subclass."""
 
     class Meta(_Meta):
@@ -150,7 +161,7 @@ class SiteKeysIndex(GlobalSecondaryIndex):
     sk = UnicodeAttribute(range_key=True)
 
 
-class SiteItem(Model):
+class SiteItem(_Regional):
     class Meta(_Meta):
         table_name = settings.sites_table
 
@@ -211,6 +222,15 @@ class ModeratorKey(SiteItem, discriminator="key"):
     revoked = UnicodeAttribute(null=True)
 
 
+class Switch(SiteItem, discriminator="switch"):
+    """``pk = "SWITCH#read-only"``: the operator's deployment-wide read-only switch (a
+    replicated item, so it reaches every region; see switches.py). Empty = writable."""
+
+    message = UnicodeAttribute(default="")
+    updated = UnicodeAttribute()
+    by = UnicodeAttribute(default="")
+
+
 class AuditEntry(SiteItem, discriminator="audit"):
     """``pk = "AUDIT#<site>"``, ``sk = <ulid>``: one moderation action, newest last."""
 
@@ -228,7 +248,7 @@ class AuditEntry(SiteItem, discriminator="audit"):
 # --- ephemeral table ------------------------------------------------------------------
 
 
-class EphemeralItem(Model):
+class EphemeralItem(_Regional):
     class Meta(_Meta):
         table_name = settings.ephemeral_table
 

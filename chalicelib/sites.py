@@ -113,7 +113,9 @@ def get_site(site_id: str, *, fresh: bool = False) -> SiteConfig:
     if cached and not fresh and cached[0] > now:
         config = cached[1]
     else:
-        config = _load(site_id)
+        from chalicelib import replicas  # this region's replica, else a fallback's
+
+        config = replicas.read(lambda: _load(site_id))
         ttl = settings.site_cache_seconds if config else _NEGATIVE_CACHE_SECONDS
         if config and config.bans_change_at:
             ttl = min(ttl, max(0.0, config.bans_change_at - now))

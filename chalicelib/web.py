@@ -7,6 +7,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -91,22 +92,76 @@ def error_response(error: SidenoteError) -> Response:
     )
 
 
-def storage_guard(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn storage failures inside a view into 503 ``Unavailable`` with ``Retry-After``.
+#: The request being handled (set by :func:`edge`): storage_guard needs its method.
+_current: ContextVar[Request | None] = ContextVar("sidenote_request", default=None)
+#: Routes that read although they are POSTs (a long list of thread keys).
+READ_POSTS = {"/sites/{site}/counts"}
+DEGRADED_CACHE = "public, max-age=5, stale-while-revalidate=30, stale-if-error=86400"
 
-    Chalice converts any other exception to a 500 before middleware sees it; this wrapper
-    makes database trouble a clear, retryable answer instead.
+
+def _is_read(request: Request | None) -> bool:
+    if request is None:
+        return True
+    if request.method in {"GET", "HEAD"}:
+        return True
+    return (request.context or {}).get("resourcePath") in READ_POSTS
+
+
+def mark_degraded(response: Response, region: str) -> Response:
+    """A response served from ``region``'s replica: header, JSON flag, shorter caching."""
+    headers = response.headers
+    headers["X-Sidenote-Degraded"] = f"fallback-region={region}"
+    if response.status_code == 200 and "Cache-Control" in headers:
+        headers["Cache-Control"] = DEGRADED_CACHE
+    if response.status_code == 200 and headers.get("Content-Type", "").startswith(JSON):
+        try:
+            body = json.loads(response.body)
+        except (TypeError, ValueError):
+            return response
+        if isinstance(body, dict):
+            body["degraded"] = True
+            response.body = dumps(body)
+            if "ETag" in headers:
+                digest = hashlib.blake2b(response.body.encode(), digest_size=12).hexdigest()
+                headers["ETag"] = f'"{digest}"'
+    return response
+
+
+def storage_guard(view: Callable[..., Any]) -> Callable[..., Any]:
+    """What a view does when the database fails (DESIGN, "Failure behaviour").
+
+    Reads: this region's replica, else a fallback region's replica, marked degraded
+    (``X-Sidenote-Degraded`` and ``"degraded": true``); 503 ``Unavailable`` only when no
+    replica answers — never a 500. Writes that reach here unhandled (posting a comment
+    queues it instead, see writequeue.py): 503 ``ReadOnly`` with ``Retry-After``.
+    Chalice converts any other exception to a 500 before middleware sees it.
     """
 
     @functools.wraps(view)
     def guarded(*args: Any, **kwargs: Any) -> Any:
+        from chalicelib import replicas
+        from chalicelib.errors import ReadOnly, Unavailable
+
+        if _is_read(_current.get()):
+            try:
+                response, region = replicas.read_marked(lambda: view(*args, **kwargs))
+            except (PynamoDBException, BotoCoreError, ClientError) as exc:
+                logger.warning("no replica answers", extra={"error": repr(exc)[:300]})
+                raise Unavailable("The comment store is not answering; try again shortly.") from exc
+            if region is not None:
+                logger.warning("served from a fallback replica", extra={"fallback": region})
+                if isinstance(response, Response):
+                    response = mark_degraded(response, region)
+            return response
         try:
             return view(*args, **kwargs)
         except (PynamoDBException, BotoCoreError, ClientError) as exc:
-            from chalicelib.errors import Unavailable
-
-            logger.warning("storage unavailable", extra={"error": repr(exc)[:300]})
-            raise Unavailable("The comment store is not answering; try again shortly.") from exc
+            replicas.writes.trip()
+            logger.warning("storage refuses a write", extra={"error": repr(exc)[:300]})
+            raise ReadOnly(
+                "The comment store cannot take changes right now; try again in a minute.",
+                retry_after=30,
+            ) from exc
 
     return guarded
 
@@ -136,6 +191,7 @@ def edge(event: Request, get_response: Callable[[Request], Response]) -> Respons
     bind_request((event.context or {}).get("requestId"), site_id, event.method, event.path)
     origin = header(event, "origin")
     public_site = _public_site_id(event)
+    _current.set(event)
     try:
         writing = public_site and origin and event.method in WRITE_METHODS
         if writing and _allowed_origin(public_site, origin) is False:
