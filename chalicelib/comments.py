@@ -53,6 +53,14 @@ def counter_sk(region: str) -> str:
     return f"{COUNTER_PREFIX}{region}"
 
 
+def queue_key(site_id: str, status: str) -> str | None:
+    """The sparse ``queue`` index key: pending comments under the site id (the moderation
+    queue); spam and moderator-deleted ones in their own folders; approved: none."""
+    if status == "pending":
+        return site_id
+    return f"{site_id}#{status}" if status in {"spam", "deleted"} else None
+
+
 # --- public views ----------------------------------------------------------------------
 
 
@@ -262,6 +270,7 @@ class PreparedComment:
     region: str
     idempotency_key: str | None = None
     body_hash: str | None = None
+    net_hash: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -288,7 +297,7 @@ class PreparedComment:
             status=self.status, created=self.created, edit_until=self.edit_until,
             url=self.url, region=self.region,
             feed_site=self.site if self.status == "approved" else None,
-            queue_site=self.site if self.status == "pending" else None,
+            queue_site=queue_key(self.site, self.status), net_hash=self.net_hash,
         )  # fmt: skip
 
 
@@ -354,13 +363,19 @@ def prepare(
         ratelimit.hit(
             f"{site.id}#{tokens.keyed_hash('ip', ip)}", limit=settings.rate_limit_per_minute
         )
+    from chalicelib import spam
+    from chalicelib.sites import ip_hashes
+
+    ip_hash, net_hash = ip_hashes(ip) if ip else (None, None)
+    verdict = spam.screen(site, key, new, ip_hash=ip_hash, idempotency_key=idempotency_key)
     created = clock.now()
     author = new.author or ""
     return PreparedComment(
-        id=str(ULID()), site=site.id, thread=key, status=decide_status(site, new),
+        id=str(ULID()), site=site.id, thread=key,
+        status=spam.apply(decide_status(site, new), verdict), net_hash=net_hash,
         text=new.text, html=render(new.text), author=author, email=new.email,
         website=new.website, avatar=tokens.keyed_hash("avatar", f"{site.id}/{author.lower()}", 16),
-        ip_hash=tokens.keyed_hash("ip", ip) if ip else None, parent=new.parent,
+        ip_hash=ip_hash, parent=new.parent,
         title=new.title, url=new.url, created=clock.rfc3339(created),
         edit_until=clock.rfc3339(created + site.edit_window_minutes * 60),
         region=settings.region, idempotency_key=idempotency_key, body_hash=body_hash,
@@ -498,6 +513,10 @@ def store(prepared: PreparedComment) -> tuple[int, dict[str, Any]]:
         if "parent" in failed:
             raise ParentNotFound("The comment you are replying to does not exist.") from exc
         raise
+    if prepared.status == "pending":
+        from chalicelib import notify
+
+        notify.held(prepared.site, prepared.thread)  # never raises
     return 201, body
 
 

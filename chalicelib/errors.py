@@ -83,6 +83,16 @@ class NotFound(SidenoteError):
     STATUS_CODE = 404
 
 
+class BanNotFound(SidenoteError):
+    STATUS_CODE = 404
+
+
+class InvalidTransition(SidenoteError):
+    """A moderation action that cannot apply (e.g. restoring a comment its author erased)."""
+
+    STATUS_CODE = 409
+
+
 class SiteExists(SidenoteError):
     STATUS_CODE = 409
 

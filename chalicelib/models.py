@@ -270,6 +270,14 @@ class RateWindow(EphemeralItem, discriminator="rate"):
     n = NumberAttribute(default=0)
 
 
+class Fingerprint(EphemeralItem, discriminator="fingerprint"):
+    """``pk = "DUP#<site>#<keyed hash of the text>"``: the text was posted in the last 24 h."""
+
+    n = NumberAttribute(default=0)
+    #: Who posted it first (keyed hash of the Idempotency-Key, or of IP and e-mail).
+    owner = UnicodeAttribute(null=True)
+
+
 class NotifyWindow(EphemeralItem, discriminator="notify"):
     """``pk = "NOTIFY#<site>"``: held comments not yet reported, and when the site's
     moderators were last told. One message per site per window (see notify.py)."""

@@ -703,6 +703,284 @@ PATHS: dict[str, dict[str, Any]] = {
 }
 
 
+# --- moderation (chalicelib/moderation.py, auth.py) ------------------------------------------
+
+MODERATION_STATUS = string(enum=["pending", "approved", "spam", "deleted"])
+SCHEMAS.update(
+    {
+        "ModerationComment": {
+            "allOf": [ref("PublicComment")],
+            "properties": {
+                "status": MODERATION_STATUS,
+                "thread": THREAD_KEY,
+                "email": nullable(string(format="email")),
+                "ip_hash": nullable(string(description="Keyed hash of the poster's IP.")),
+                "text": string(description="The Markdown source."),
+                "url": nullable(string()),
+                "prior": nullable(string(description="Status before spam/delete.")),
+                "has_replies": {"type": "boolean"},
+                "restorable": {"type": "boolean"},
+            },
+            "required": ["status", "thread", "email", "ip_hash", "text"],
+        },
+        "ModerationPage": obj(
+            ["comments", "cursor"],
+            comments={"type": "array", "items": ref("ModerationComment")},
+            cursor=nullable(string(description="Opaque; null on the last page.")),
+        ),
+        "ModeratedComment": obj(["comment"], comment=ref("ModerationComment")),
+        "BulkRequest": obj(
+            ["action", "ids"],
+            action=string(enum=["approve", "spam", "delete", "restore"]),
+            ids={"type": "array", "items": COMMENT_ID, "minItems": 1, "maxItems": 100},
+        ),
+        "BulkResult": obj(
+            ["results"],
+            results={
+                "type": "array",
+                "items": obj(["id"], id=string(), status=MODERATION_STATUS, error=ref("Error")),
+            },
+        ),
+        "BanRequest": {
+            "type": "object",
+            "description": "Exactly one of comment (its author: e-mail and IP; range adds the "
+            "IP's /24 or /48), ip (an address or a /24 / /48 range) or email.",
+            "properties": {
+                "comment": COMMENT_ID,
+                "range": {"type": "boolean"},
+                "ip": string(),
+                "email": string(format="email"),
+                "days": {"type": "number", "minimum": 1, "maximum": 3650},
+                "reason": string(maxLength=500),
+            },
+        },
+        "Ban": obj(
+            ["id", "target", "label", "reason", "created", "until", "active"],
+            id=COMMENT_ID,
+            target=string(enum=["email", "ip", "net", "comment"]),
+            label=string(description="What the ban covers; never an IP address."),
+            reason=string(),
+            created=TIME,
+            until=NULLABLE_TIME,
+            active={"type": "boolean"},
+            by=nullable(string(description="Id of the moderator key that made it.")),
+        ),
+        "BanCreated": obj(["ban"], ban=ref("Ban")),
+        "Bans": obj(["bans"], bans={"type": "array", "items": ref("Ban")}),
+        "ThreadLock": obj(["locked"], locked={"type": "boolean"}),
+        "ThreadResult": obj(["thread"], thread=ref("Thread")),
+        "Settings": obj(
+            None,
+            id=string(),
+            name=string(),
+            origins={"type": "array", "items": string()},
+            moderation=string(enum=["none", "first-time", "links", "all"]),
+            edit_window_minutes={"type": "integer", "minimum": 0, "maximum": 10080},
+            max_length={"type": "integer", "minimum": 10, "maximum": 20000},
+            require_author={"type": "boolean"},
+            require_email={"type": "boolean"},
+            notify_email=nullable(string(format="email")),
+            read_only=string(description="Empty: open. Otherwise the message readers see."),
+            created=TIME,
+        ),
+        "SettingsResult": obj(["settings"], settings=ref("Settings")),
+        "AuditEntry": obj(
+            ["id", "time", "key_id", "action", "target", "before", "after"],
+            id=COMMENT_ID,
+            time=TIME,
+            key_id=string(),
+            key_name=string(),
+            action=string(
+                enum=[
+                    "approve",
+                    "spam",
+                    "delete",
+                    "restore",
+                    "edit",
+                    "ban",
+                    "unban",
+                    "lock",
+                    "unlock",
+                    "settings",
+                ]
+            ),
+            target=string(description="comment:<id>, ban:<id>, thread:<key> or settings."),
+            before={"description": "The state before (null when created)."},
+            after={"description": "The state after (null when removed)."},
+        ),
+        "AuditPage": obj(
+            ["entries", "cursor"],
+            entries={"type": "array", "items": ref("AuditEntry")},
+            cursor=nullable(string()),
+        ),
+    }
+)
+PARAMETERS.update(
+    {
+        "status": {
+            "name": "status",
+            "in": "query",
+            "required": False,
+            "schema": {**MODERATION_STATUS, "default": "pending"},
+        },
+        "moderation-sort": {
+            "name": "sort",
+            "in": "query",
+            "required": False,
+            "schema": string(enum=["newest", "oldest"], default="newest"),
+        },
+        "moderation-limit": {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+        },
+        "ban_id": {"name": "ban_id", "in": "path", "required": True, "schema": COMMENT_ID},
+    }
+)
+#: Every moderation route: 429 after repeated failed keys from one IP.
+AUTH_THROTTLE = {429: ["RateLimited"]}
+ACTION_ERRORS = {404: ["CommentNotFound"], 409: ["InvalidTransition"], **AUTH_THROTTLE}
+
+
+def _action(operation_id: str, summary: str) -> dict[str, Any]:
+    return {
+        "post": moderation(
+            operation_id,
+            summary,
+            params=["comment_id"],
+            ok=json_ok("ModeratedComment"),
+            errors=ACTION_ERRORS,
+        )
+    }
+
+
+PATHS.update(
+    {
+        "/sites/{site}/moderation/comments": {
+            "get": moderation(
+                "listModerationComments",
+                "Comments by status (default: the pending queue), newest first",
+                params=[
+                    "status",
+                    "thread-optional",
+                    "cursor",
+                    "moderation-limit",
+                    "moderation-sort",
+                ],
+                ok=json_ok("ModerationPage"),
+                errors={400: ["InvalidRequest", "InvalidThread", "InvalidCursor"], **AUTH_THROTTLE},
+            ),
+        },
+        "/sites/{site}/moderation/comments/{comment_id}": {
+            "patch": moderation(
+                "editCommentAsModerator",
+                "Edit a comment's text (re-rendered)",
+                params=["comment_id"],
+                body="CommentEdit",
+                ok=json_ok("ModeratedComment"),
+                errors={
+                    400: ["InvalidComment", "InvalidRequest"],
+                    413: ["CommentTooLarge"],
+                    **ACTION_ERRORS,
+                },
+            ),
+        },
+        "/sites/{site}/moderation/comments/{comment_id}/approve": _action(
+            "approveComment", "Approve (publish) a comment"
+        ),
+        "/sites/{site}/moderation/comments/{comment_id}/spam": _action(
+            "markSpam", "Mark a comment as spam"
+        ),
+        "/sites/{site}/moderation/comments/{comment_id}/delete": _action(
+            "deleteCommentAsModerator", "Delete a comment (restorable)"
+        ),
+        "/sites/{site}/moderation/comments/{comment_id}/restore": _action(
+            "restoreComment", "Restore a deleted or spam comment to its earlier status"
+        ),
+        "/sites/{site}/moderation/bulk": {
+            "post": moderation(
+                "bulkModerate",
+                "Apply one action to up to 100 comments (each on its own)",
+                body="BulkRequest",
+                ok=json_ok("BulkResult"),
+                errors={400: ["InvalidRequest"], **AUTH_THROTTLE},
+            ),
+        },
+        "/sites/{site}/moderation/bans": {
+            "post": moderation(
+                "createBan",
+                "Ban a comment's author, an IP (or /24, /48 range) or an e-mail",
+                body="BanRequest",
+                status=201,
+                ok=json_ok("BanCreated", "Created."),
+                errors={400: ["InvalidRequest"], 404: ["CommentNotFound"], **AUTH_THROTTLE},
+            ),
+            "get": moderation(
+                "listBans",
+                "The site's bans, newest first",
+                ok=json_ok("Bans"),
+                errors=AUTH_THROTTLE,
+            ),
+        },
+        "/sites/{site}/moderation/bans/{ban_id}": {
+            "delete": moderation(
+                "deleteBan",
+                "Lift a ban",
+                params=["ban_id"],
+                status=204,
+                ok={"description": "Lifted."},
+                errors={404: ["BanNotFound"], **AUTH_THROTTLE},
+            ),
+        },
+        "/sites/{site}/moderation/threads": {
+            "patch": moderation(
+                "lockThread",
+                "Lock or unlock a thread",
+                params=["thread"],
+                body="ThreadLock",
+                ok=json_ok("ThreadResult"),
+                errors={400: ["InvalidRequest", "InvalidThread"], **AUTH_THROTTLE},
+            ),
+        },
+        "/sites/{site}/moderation/settings": {
+            "get": moderation(
+                "getSettings",
+                "The site's settings",
+                ok=json_ok("SettingsResult"),
+                errors=AUTH_THROTTLE,
+            ),
+            "patch": moderation(
+                "updateSettings",
+                "Change some of the site's settings",
+                body="Settings",
+                ok=json_ok("SettingsResult"),
+                errors={400: ["InvalidRequest"], **AUTH_THROTTLE},
+            ),
+        },
+        "/sites/{site}/moderation/audit": {
+            "get": moderation(
+                "getAuditLog",
+                "Every moderation action: key id, action, target, "
+                "before → after, time; newest first",
+                params=["cursor", "moderation-limit"],
+                ok=json_ok("AuditPage"),
+                errors={400: ["InvalidCursor"], **AUTH_THROTTLE},
+            ),
+        },
+        "/moderate": {"get": static_get("moderationPage", "The moderation page", "text/html")},
+        "/moderate.js": {
+            "get": static_get(
+                "moderationScript",
+                "The moderation page's script",
+                "text/javascript",
+                params=["version"],
+            ),
+        },
+    }
+)
+
+
 def document(base_url: str) -> dict[str, Any]:
     """The OpenAPI 3.1 document, with ``base_url`` as its server (a fresh copy)."""
     return copy.deepcopy(
