@@ -20,7 +20,9 @@ DEFAULT = Path(__file__).resolve().parent.parent / "chalicelib" / "static" / "em
 def gzipped_size(path: Path) -> int:
     """Bytes of `gzip -9 -c path`; Python's zlib (plus the stored file name) where gzip is missing."""
     if shutil.which("gzip"):
-        return len(subprocess.run(["gzip", "-9", "-c", str(path)], check=True, capture_output=True).stdout)
+        return len(
+            subprocess.run(["gzip", "-9", "-c", str(path)], check=True, capture_output=True).stdout
+        )
     return len(gzip.compress(path.read_bytes(), compresslevel=9, mtime=0)) + len(path.name) + 1
 
 
