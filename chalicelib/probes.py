@@ -43,7 +43,10 @@ def worst(states: list[str] | tuple[str, ...]) -> str:
 
 def why(exc: BaseException) -> str:
     """A short, readable name for a storage error (the AWS error code where there is one)."""
-    seen: BaseException | None = exc
+    code = getattr(exc, "cause_response_code", None)  # PynamoDB wraps the ClientError
+    if code:
+        return code
+    seen: BaseException | None = getattr(exc, "cause", None) or exc
     while seen is not None:
         if isinstance(seen, ClientError):
             return seen.response.get("Error", {}).get("Code") or type(seen).__name__
@@ -190,6 +193,7 @@ def check_canary(region: str, now: float) -> tuple[Check, dict[str, float]]:
             f"write {values['write_ms']:.0f} ms, read {values['read_ms']:.0f} ms",
             values,
         ), others
+    problems.sort(key=lambda problem: -STATES.index(problem[0]))
     state = worst([s for s, _ in problems])
     return Check("canary", state, "; ".join(d for _, d in problems), values), others
 
