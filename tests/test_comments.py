@@ -41,6 +41,26 @@ def aws():
         sites.clear_cache()
 
 
+def patch_settings(monkeypatch, **changes):
+    """Replace the frozen settings in every module that imported them (imported first, so
+    that a module loaded later cannot keep the patched copy)."""
+    import importlib
+    import pkgutil
+    import sys
+
+    import chalicelib
+    from chalicelib import config
+
+    for info in pkgutil.iter_modules(chalicelib.__path__, "chalicelib."):
+        importlib.import_module(info.name)
+    original = config.settings
+    patched = dataclasses.replace(original, **changes)
+    for module in list(sys.modules.values()):
+        if getattr(module, "settings", None) is original:
+            monkeypatch.setattr(module, "settings", patched)
+    return patched
+
+
 def post(config, text="hello", *, key="/a", ip=None, idem=None, body_hash=None, **fields):
     """Post through the service; return the response body (asserting a 201)."""
     status, body = comments.post(
@@ -308,8 +328,7 @@ def test_cursor_pages_cover_every_comment_exactly_once_in_order(site, sort, limi
 
 @pytest.mark.parametrize("sort", ["oldest", "newest"])
 def test_pages_respect_the_limit_when_another_region_has_no_counter_yet(site, sort, monkeypatch):
-    two_regions = dataclasses.replace(comments.settings, regions=("us-east-1", "eu-west-1"))
-    monkeypatch.setattr(comments, "settings", two_regions)
+    patch_settings(monkeypatch, regions=("us-east-1", "eu-west-1"))
     ids = [post(site, f"comment {n}")["comment"]["id"] for n in range(5)]
     pages = all_pages(site, sort=sort, limit=2)
     assert [len(page["comments"]) for page in pages][:2] == [2, 2]
@@ -577,8 +596,7 @@ def test_read_only_site_still_lists_comments(site):
 
 def test_operator_read_only_switch_refuses_posts_edits_and_deletes(site, monkeypatch):
     body = post(site, "before")
-    switched = dataclasses.replace(comments.settings, read_only_message="Maintenance until 5pm.")
-    monkeypatch.setattr(comments, "settings", switched)
+    patch_settings(monkeypatch, read_only_message="Maintenance until 5pm.")
     with pytest.raises(ReadOnly, match="Maintenance"):
         post(site, "during")
     with pytest.raises(ReadOnly):

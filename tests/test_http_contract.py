@@ -32,12 +32,30 @@ def aws():
         sites.clear_cache()
 
 
+def patch_settings(monkeypatch, **changes):
+    """Replace the frozen settings in every module that imported them (imported first, so
+    that a module loaded later cannot keep the patched copy)."""
+    import importlib
+    import pkgutil
+    import sys
+
+    import chalicelib
+    from chalicelib import config
+
+    for info in pkgutil.iter_modules(chalicelib.__path__, "chalicelib."):
+        importlib.import_module(info.name)
+    original = config.settings
+    patched = dataclasses.replace(original, **changes)
+    for module in list(sys.modules.values()):
+        if getattr(module, "settings", None) is original:
+            monkeypatch.setattr(module, "settings", patched)
+    return patched
+
+
 @pytest.fixture(autouse=True)
 def generous_rate_limit(monkeypatch):
     """Tests post more than 5 comments from 127.0.0.1; the rate-limit test sets it back."""
-    monkeypatch.setattr(
-        comments, "settings", dataclasses.replace(comments.settings, rate_limit_per_minute=1000)
-    )
+    patch_settings(monkeypatch, rate_limit_per_minute=1000)
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -384,9 +402,7 @@ def test_non_json_post_gets_415(client, content_type):
 
 
 def test_sixth_post_in_a_minute_gets_429_with_retry_after(client, monkeypatch):
-    monkeypatch.setattr(
-        comments, "settings", dataclasses.replace(comments.settings, rate_limit_per_minute=5)
-    )
+    patch_settings(monkeypatch, rate_limit_per_minute=5)
     for n in range(5):
         assert post_comment(client, {"text": f"c{n}"}).status_code == 201
     response = post_comment(client, {"text": "too many"})
@@ -406,8 +422,7 @@ def test_read_only_site_gets_503_with_retry_after_and_still_reads(client):
 
 
 def test_operator_read_only_switch_gets_503_with_its_message(client, monkeypatch):
-    switched = dataclasses.replace(comments.settings, read_only_message="Down for upgrades.")
-    monkeypatch.setattr(comments, "settings", switched)
+    patch_settings(monkeypatch, read_only_message="Down for upgrades.")
     response = post_comment(client, {"text": "during"})
     assert_error(response, 503, "ReadOnly", mentions="Down for upgrades.")
     assert header(response, "Retry-After")
