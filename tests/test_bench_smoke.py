@@ -27,25 +27,44 @@ def bench():
     return module
 
 
-def test_round_trips_meet_the_structural_targets(bench, client, site, monkeypatch):
-    """list first page = 1 Query; post <= 2 calls; counts for 100 threads <= 1 per region.
-    (One run: seeding the thread and the count threads is the slow part.)"""
-    limits = ("rate_limit_per_minute", "site_rate_limit_per_minute")
-    relaxed = dataclasses.replace(settings, **{f: 10**6 for f in limits if hasattr(settings, f)})
-    monkeypatch.setattr(config, "settings", relaxed)
-    monkeypatch.setattr(comments, "settings", relaxed)
-    log = bench.CallLog()
-    log.attach()
-    results = bench.round_trips(client, log, site, thread_size=30, seeded=5, page=10)
-    measured = {m.name.split(" (")[0]: m.operations for m in results}
+_measured: dict[str, list[str]] = {}
 
+
+@pytest.fixture
+def measured(bench, request, monkeypatch) -> dict[str, list[str]]:
+    """DynamoDB operations per request, by name. Measured once per module (seeding the
+    thread and the count threads is the slow part), in the first test that asks."""
+    if not _measured:
+        client = request.getfixturevalue("client")
+        site = request.getfixturevalue("site")
+        limits = ("rate_limit_per_minute", "site_rate_limit_per_minute")
+        relaxed = dataclasses.replace(
+            settings, **{f: 10**6 for f in limits if hasattr(settings, f)}
+        )
+        monkeypatch.setattr(config, "settings", relaxed)
+        monkeypatch.setattr(comments, "settings", relaxed)
+        log = bench.CallLog()
+        log.attach()
+        results = bench.round_trips(client, log, site, thread_size=30, seeded=5, page=10)
+        _measured.update({m.name.split(" (")[0]: m.operations for m in results})
+    return _measured
+
+
+def test_list_first_page_is_one_query(measured):
     assert measured["list: first page"] == ["Query"]
     assert measured["list: first page, cold site cache"] == ["Query", "Query"]  # + the site
 
+
+def test_post_is_at_most_two_calls(measured):
     for name in ("post: approved comment", "post: with Idempotency-Key", "post: reply"):
-        assert len(measured[name]) <= 2, (name, measured[name])
+        assert len(measured[name]) <= 2, (
+            f"{name}: {measured[name]}; the target (DESIGN.md) is one conditional write plus"
+            " at most one more call: fold new per-post writes into the transaction"
+        )
     assert measured["post: approved comment"][-1] == "TransactWriteItems"
 
+
+def test_counts_for_100_threads_take_one_call_per_region_at_most(measured):
     for name in ("counts: GET 100 threads", "counts: POST 100 threads"):
         assert set(measured[name]) == {"BatchGetItem"}, measured[name]
         assert len(measured[name]) <= len(settings.regions), measured[name]
