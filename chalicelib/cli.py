@@ -286,7 +286,7 @@ def status_probe() -> None:
     """Probe this region once: store the report, move the state, alert on change."""
     from chalicelib import reports
 
-    outcome = reports.probe_and_record()
+    outcome = reports.probe_and_record(metrics=False)
     click.echo(_probe_line(outcome))
     if outcome.alert:
         click.echo(f"ALERT: {outcome.alert}")
@@ -313,7 +313,7 @@ def status_probe_loop(interval: float) -> None:
     while True:
         started = time.monotonic()
         try:
-            outcome = reports.probe_and_record()
+            outcome = reports.probe_and_record(metrics=False)
             click.echo(_probe_line(outcome))
             if outcome.alert:
                 click.echo(f"ALERT: {outcome.alert}")

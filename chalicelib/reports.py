@@ -210,7 +210,7 @@ def _words(name: str, old: State | None, new: State, now: float) -> str:
     return f"{name} is {new.state}: {new.reason or 'no reason given'}."
 
 
-def probe_and_record(now: float | None = None) -> Outcome:
+def probe_and_record(now: float | None = None, *, metrics: bool = True) -> Outcome:
     """Probe this region, store the report, move the states, alert on change, emit metrics."""
     from chalicelib import probes
 
@@ -243,7 +243,8 @@ def probe_and_record(now: float | None = None) -> Outcome:
             _store_report(report, state.state, now)
         except STORAGE_ERRORS as exc:
             logger.warning("report not stored", extra={"error": why(exc)})
-    emit_metrics(report, state)
+    if metrics:
+        emit_metrics(report, state)
     logger.info(
         "probe",
         extra={

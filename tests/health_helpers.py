@@ -95,6 +95,14 @@ class Inbox:
                 self.sqs.delete_message(QueueUrl=self.queue, ReceiptHandle=message["ReceiptHandle"])
 
 
+def with_queues() -> None:
+    """The write queue and its dead-letter queue, in moto (fresh SQS client)."""
+    from chalicelib import writequeue
+
+    writequeue.reset()
+    writequeue.create_queues()
+
+
 def use_settings(monkeypatch, **changes) -> None:
     monkeypatch.setattr(config, "settings", replace(config.settings, **changes))
     reports.forget()
