@@ -11,7 +11,7 @@
     text: 'Comment (Markdown)', reply: 'Reply', replyTo: 'Reply to {n}', name: 'Name',
     email: 'E-mail (never shown)', website: 'Website', post: 'Post comment', cancel: 'Cancel',
     edit: 'Edit', save: 'Save', del: 'Delete', sure: 'Really delete?', edited: 'edited',
-    anon: 'Anonymous', deleted: 'This comment was deleted.', oldest: 'Oldest', newest: 'Newest',
+    anon: 'Anonymous', deleted: 'This comment was deleted.', sort: 'Sort', oldest: 'Oldest', newest: 'Newest',
     more: 'Load more comments', loading: 'Loading comments…', retry: 'Retry',
     saved: 'Saved copy: the server is unreachable.', offline: 'The server is unreachable.',
     sending: 'Sending…', posted: 'Your comment is posted.', removed: 'Your comment was deleted.',
@@ -59,14 +59,14 @@
       '.sn{--a:var(--sn-accent,#1d4ed8);--at:var(--sn-accent-text,#fff);--m:var(--sn-muted,#6b7280);--l:var(--sn-border,#8886);line-height:1.5}' +
       '@media(prefers-color-scheme:dark){.sn{--a:var(--sn-accent,#93b4ff);--at:var(--sn-accent-text,#111);--m:var(--sn-muted,#a1a1aa)}}' +
       '.sn-top,.sn-h,.sn-a,.sn-row{display:flex;flex-wrap:wrap;gap:.5em;align-items:center}.sn-top{justify-content:space-between}' +
-      '.sn h2{font-size:1.25em;margin:0}.sn button,.sn input,.sn textarea{font:inherit;color:inherit;background:none;' +
+      '.sn-top h2{font-size:1.25em;margin:0}.sn button,.sn input,.sn textarea{font:inherit;color:inherit;background:none;' +
       'border:1px solid var(--l);border-radius:var(--sn-radius,6px);padding:.3em .7em}.sn button:disabled{opacity:.5}' +
       '.sn [aria-pressed=true],.sn [type=submit]{background:var(--a);border-color:var(--a);color:var(--at)}' +
       '.sn form{display:grid;gap:.5em;margin:1em 0}.sn label{display:grid;gap:.2em;flex:1 1 11em}.sn-hp{position:absolute;left:-1e4px}' +
-      '.sn ol{list-style:none;margin:0;padding:0}.sn ol ol{padding-left:1em;border-left:2px solid var(--l)}.sn ol ol ol ol{padding:0;border:0}' +
-      '.sn li{margin:1em 0}.sn-av{width:2em;height:2em;border-radius:50%;display:inline-grid;place-items:center;color:#fff;' +
+      '.sn-l{list-style:none;margin:0;padding:0}.sn-l .sn-l{padding-left:1em;border-left:2px solid var(--l)}.sn-l .sn-l .sn-l .sn-l{padding:0;border:0}' +
+      '.sn-c{margin:1em 0}.sn-av{width:2em;height:2em;border-radius:50%;display:inline-grid;place-items:center;color:#fff;' +
       'background:hsl(var(--h) 45% 42%)}.sn-t,.sn-s,.sn-x,.sn-p{color:var(--m);font-size:.9em}.sn-b{overflow-wrap:anywhere}' +
-      '.sn-b img{max-width:100%}.sn-b pre{overflow:auto}.sn-a button{border:0;padding:0;color:var(--a)}.sn [hidden]{display:none}'
+      '.sn-b :is(h1,h2,h3,h4,h5,h6){font-size:1em}.sn-b pre{overflow:auto}.sn-a button{border:0;padding:0;color:var(--a)}.sn [hidden]{display:none}'
     ]);
     st.nonce = me && me.nonce;
     d.head.append(st);
@@ -100,12 +100,12 @@
     const s = strings([SD, ds]), base = `/sites/${enc(site)}/comments`, ck = site + ':' + thread, forms = {};
     let sort = get('sort') === 'newest' ? 'newest' : 'oldest', all = [], cursor = null, meta = {};
 
-    const title = h('h2', {}, [s.loading]), live = h('p.sn-s', { role: 'status' }), list = h('ol');
+    const title = h('h2', {}, [s.loading]), live = h('p.sn-s', { role: 'status' }), list = h('ol.sn-l');
     const more = btn(s.more, () => load(true));
     const sorts = ['oldest', 'newest'].map(v => btn(s[v], () => { sort = v; put('sort', v); load(); }));
     const main = form();
     root.replaceChildren(h('section.sn', { 'aria-label': s.title }, [
-      h('div.sn-top', {}, [title, h('div.sn-top', { role: 'group' }, sorts)]), live, main, list, more]));
+      h('div.sn-top', {}, [title, h('div.sn-top', { role: 'group', 'aria-label': s.sort }, sorts)]), live, main, list, more]));
 
     const find = id => all.find(c => c.id === id);
     const mine = () => get('p:' + ck) || [];
@@ -147,7 +147,7 @@
       const branch = (p, into) => {
         into.replaceChildren(...(kids[p] || []).map(c => {
           const li = item(c);
-          if (kids[c.id]) li.append(branch(c.id, h('ol')));
+          if (kids[c.id]) li.append(branch(c.id, h('ol.sn-l')));
           return li;
         }));
         return into;
@@ -159,7 +159,7 @@
     };
 
     const item = c => {
-      const li = h('li', { id: 'sn-' + c.id });
+      const li = h('li.sn-c', { id: 'sn-' + c.id });
       if (c.deleted) return li.append(h('p.sn-x', {}, [s.deleted])), li;
       const tok = get('t:' + c.id), a = c.author || s.anon, url = safeUrl(c.website);
       const av = h('span.sn-av', { 'aria-hidden': 'true' }, [([...a.trim()][0] || '?').toUpperCase()]);

@@ -35,7 +35,7 @@ CHROMIUM_ARGS = [
 PROBE = """
 window.__firstPaint = new Promise(resolve => {
   new MutationObserver((_, observer) => {
-    if (!document.querySelector('#sidenote li')) return;
+    if (!document.querySelector('#sidenote .sn-c')) return;
     observer.disconnect();
     requestAnimationFrame(() => requestAnimationFrame(() => resolve(performance.now())));
   }).observe(document, {subtree: true, childList: true});
@@ -69,7 +69,7 @@ def measure(browser, base_url: str, site: str = "demo", runs: int = 5, comments:
         path = serve(page, base_url, mount_markup(site, thread))
         page.goto(path)
         times.append(page.evaluate("window.__firstPaint"))
-        rendered = page.locator("#sidenote li").count()
+        rendered = page.locator("#sidenote .sn-c").count()
         context.close()
     data = EMBED.read_bytes()
     return {

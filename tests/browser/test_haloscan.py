@@ -44,7 +44,7 @@ def test_demo_post_with_haloscan_template(page, api, errors):
     form.get_by_role("textbox").first.fill("Still works after all these years")
     form.get_by_label("Name", exact=True).fill("Old reader")
     form.get_by_role("button", name="Post comment").click()
-    expect(thread.locator("li").filter(has_text="Still works after all")).to_have_count(1)
+    expect(thread.locator(".sn-c").filter(has_text="Still works after all")).to_have_count(1)
     assert api.counts(["post-2"])["post-2"] == before + 1
 
     # A second click closes the thread (like closing the popup); a third opens it again.
@@ -87,7 +87,7 @@ def test_index_template_many_posts_one_request(page, live_server, api, errors):
     # The thread for a post opens right after its link…
     labels.nth(1).click()
     opened = page.locator(f"#sidenote-{ids[1]}")
-    expect(opened.locator("li")).to_have_count(2)
+    expect(opened.locator(".sn-c")).to_have_count(2)
     assert (
         page.evaluate(
             f"document.getElementById('sidenote-{ids[1]}').previousElementSibling.tagName"
@@ -96,7 +96,7 @@ def test_index_template_many_posts_one_request(page, live_server, api, errors):
     )
     # …or in the container the page provides.
     labels.nth(2).click()
-    expect(page.locator(f"aside#sidenote-{ids[2]} li")).to_have_count(1)
+    expect(page.locator(f"aside#sidenote-{ids[2]} .sn-c")).to_have_count(1)
     assert errors == []
 
 

@@ -66,7 +66,7 @@ def test_post_a_comment_with_the_keyboard(page, open_thread, api, errors):
     form.get_by_role("button", name="Post comment").focus()
     page.keyboard.press("Enter")
 
-    first = page.locator(f"{WIDGET} li").first
+    first = page.locator(f"{WIDGET} .sn-c").first
     expect(first.locator(".sn-b strong")).to_have_text("there")
     expect(page.locator(f"{WIDGET} h2")).to_have_text("1 comment")
     expect(page.locator(f"{WIDGET} .sn-s").first).to_have_text("Your comment is posted.")
@@ -88,11 +88,11 @@ def test_post_a_comment_with_the_keyboard(page, open_thread, api, errors):
     # The edit token is kept for the author; the draft is gone; the e-mail is never shown.
     assert f"sidenote:t:{stored[0]['id']}" in storage(page)
     assert drafts(page) == {}
-    assert "ann@example.org" not in page.locator(f"{WIDGET} ol").first.inner_text()
+    assert "ann@example.org" not in page.locator(f"{WIDGET} .sn-l").first.inner_text()
     # The profile is remembered for the next comment.
     page.reload()
     expect(main_form(page).get_by_label("Name", exact=True)).to_have_value("Ann")
-    expect(page.locator(f"{WIDGET} li")).to_have_count(1)
+    expect(page.locator(f"{WIDGET} .sn-c")).to_have_count(1)
     assert errors == []
 
 
@@ -106,7 +106,7 @@ def test_reply_is_nested_under_its_parent(page, open_thread, api, errors):
     fill_form(reply_form, "Second, in reply", "Ann")
     reply_form.get_by_role("button", name="Post comment").click()
 
-    nested = page.locator(f"#sn-{parent['id']} > ol > li")
+    nested = page.locator(f"#sn-{parent['id']} > .sn-l > .sn-c")
     expect(nested).to_have_count(1)
     expect(nested.locator(".sn-b")).to_have_text("Second, in reply")
     expect(reply_form).to_have_count(0)  # the reply form closes
@@ -126,7 +126,7 @@ def test_author_edits_own_comment(page, open_thread, api, errors):
     page.reload()
     fill_form(main_form(page), "Teh original", "Ann")
     main_form(page).get_by_role("button", name="Post comment").click()
-    expect(page.locator(f"{WIDGET} li").filter(has_text="Teh original")).to_have_count(1)
+    expect(page.locator(f"{WIDGET} .sn-c").filter(has_text="Teh original")).to_have_count(1)
     mine = item(page, next(c["id"] for c in api.all_comments(thread) if c["author"] == "Ann"))
     # Only the author's own comment offers Edit/Delete.
     expect(item(page, other["id"]).get_by_role("button", name="Edit")).to_have_count(0)
@@ -152,7 +152,7 @@ def test_author_deletes_own_comment_tombstone_keeps_replies(page, open_thread, a
     form = main_form(page)
     fill_form(form, "I will regret this", "Ann")
     form.get_by_role("button", name="Post comment").click()
-    expect(page.locator(f"{WIDGET} li")).to_have_count(1)
+    expect(page.locator(f"{WIDGET} .sn-c")).to_have_count(1)
     mine_id = api.all_comments(thread)[0]["id"]
     api.post(thread, text="A reply that stays", author="Bob", parent=mine_id)
     fill_form(form, "Short-lived", "Ann")
@@ -167,14 +167,14 @@ def test_author_deletes_own_comment_tombstone_keeps_replies(page, open_thread, a
     expect(button).to_have_text("Really delete?")
     button.click()
     expect(item(page, mine_id).locator(".sn-x")).to_have_text("This comment was deleted.")
-    expect(item(page, mine_id).locator("ol li .sn-b")).to_have_text("A reply that stays")
+    expect(item(page, mine_id).locator(".sn-l .sn-c .sn-b")).to_have_text("A reply that stays")
     expect(page.locator(f"{WIDGET} h2")).to_have_text("2 comments")
 
     # A comment without replies disappears.
-    short = page.locator(f"{WIDGET} li").filter(has_text="Short-lived")
+    short = page.locator(f"{WIDGET} .sn-c").filter(has_text="Short-lived")
     short.get_by_role("button", name="Delete").click()
     short.get_by_role("button", name="Really delete?").click()
-    expect(page.locator(f"{WIDGET} li").filter(has_text="Short-lived")).to_have_count(0)
+    expect(page.locator(f"{WIDGET} .sn-c").filter(has_text="Short-lived")).to_have_count(0)
     expect(page.locator(f"{WIDGET} .sn-s").first).to_have_text("Your comment was deleted.")
 
     listed = api.all_comments(thread)
@@ -193,7 +193,7 @@ def test_load_more_and_sort(page, open_thread, api, errors):
     ]
     gets = requests_to(page, "GET", "/comments")
     open_thread(thread)
-    items = page.locator(f"{WIDGET} section > ol > li")
+    items = page.locator(f"{WIDGET} section > .sn-l > .sn-c")
     expect(items).to_have_count(100)
     expect(items.first).to_have_id(f"sn-{ids[0]}")
     more = page.get_by_role("button", name="Load more comments")
@@ -229,8 +229,8 @@ def test_replies_arrive_before_their_parent_when_newest_first(page, open_thread,
     open_thread(thread)
     # Page one holds only replies; their parent comes with page two, then the tree is built.
     page.get_by_role("button", name="Load more comments").click()
-    expect(page.locator(f"{WIDGET} section > ol > li")).to_have_count(1)
-    expect(page.locator(f"#sn-{root['id']} > ol > li")).to_have_count(100)
+    expect(page.locator(f"{WIDGET} section > .sn-l > .sn-c")).to_have_count(1)
+    expect(page.locator(f"#sn-{root['id']} > .sn-l > .sn-c")).to_have_count(100)
 
 
 def test_counts_one_batched_request_with_labels(page, live_server, api, errors):
@@ -279,7 +279,7 @@ def test_pending_is_shown_only_to_its_author(page, browse, open_thread, new_site
     form = main_form(page)
     fill_form(form, "Please approve me", "Ann")
     form.get_by_role("button", name="Post comment").click()
-    mine = page.locator(f"{WIDGET} li").filter(has_text="Please approve me")
+    mine = page.locator(f"{WIDGET} .sn-c").filter(has_text="Please approve me")
     expect(mine.locator(".sn-p")).to_have_text("Waiting for approval (only you can see this).")
     expect(page.locator(f"{WIDGET} .sn-s").first).to_have_text(
         "Waiting for approval (only you can see this)."
@@ -292,7 +292,7 @@ def test_pending_is_shown_only_to_its_author(page, browse, open_thread, new_site
     # Another reader sees nothing.
     other = browse()
     open_thread(thread, site=site, on=other)
-    expect(other.locator(f"{WIDGET} li")).to_have_count(0)
+    expect(other.locator(f"{WIDGET} .sn-c")).to_have_count(0)
     assert errors == []
 
 
@@ -414,7 +414,7 @@ def test_thread_locked_response(page, open_thread, api):
     page.reload()
     expect(status).to_have_text("Comments are closed.")
     expect(main_form(page)).to_be_hidden()
-    expect(page.locator(f"{WIDGET} li .sn-b")).to_have_text("Before the lock")
+    expect(page.locator(f"{WIDGET} .sn-c .sn-b")).to_have_text("Before the lock")
 
 
 def test_read_only_shows_the_server_message(page, open_thread, new_site):
@@ -463,7 +463,7 @@ def test_draft_survives_503_and_reload_and_is_sent_once(page, open_thread, api):
     # The server is back; the reader reloads: the saved send resumes by itself.
     stop()
     page.reload()
-    posted = page.locator(f"{WIDGET} li").filter(has_text="Words I must not lose")
+    posted = page.locator(f"{WIDGET} .sn-c").filter(has_text="Words I must not lose")
     expect(posted).to_have_count(1)
     expect(form.get_by_role("textbox").first).to_have_value("")
     assert drafts(page) == {}
@@ -501,7 +501,7 @@ def test_network_error_retries_with_backoff(page, open_thread, api):
     expect(form.locator(".sn-s")).to_have_text(
         "The server is unreachable. Your text is kept; retrying in 2 s."
     )
-    expect(page.locator(f"{WIDGET} li").filter(has_text="Offline words")).to_have_count(1)
+    expect(page.locator(f"{WIDGET} .sn-c").filter(has_text="Offline words")).to_have_count(1)
     assert len(blocked) == 2 and blocked[0] == blocked[1]
     assert len(api.all_comments(thread)) == 1
 
@@ -510,7 +510,7 @@ def test_saved_copy_when_the_api_is_unreachable(page, open_thread, api):
     thread = new_thread_key()
     api.post(thread, text="Cached words", author="Ann")
     open_thread(thread)
-    expect(page.locator(f"{WIDGET} li")).to_have_count(1)
+    expect(page.locator(f"{WIDGET} .sn-c")).to_have_count(1)
     pattern = re.compile(r".*/sites/demo/comments\?.*")
 
     def unreachable(route):
@@ -520,11 +520,11 @@ def test_saved_copy_when_the_api_is_unreachable(page, open_thread, api):
     page.reload()
     status = page.locator(f"{WIDGET} .sn-s").first
     expect(status).to_contain_text("Saved copy: the server is unreachable.")
-    expect(page.locator(f"{WIDGET} li .sn-b")).to_have_text("Cached words")
+    expect(page.locator(f"{WIDGET} .sn-c .sn-b")).to_have_text("Cached words")
     page.unroute(pattern, unreachable)
     status.get_by_role("button", name="Retry").click()
     expect(status).to_be_empty()
-    expect(page.locator(f"{WIDGET} li .sn-b")).to_have_text("Cached words")
+    expect(page.locator(f"{WIDGET} .sn-c .sn-b")).to_have_text("Cached words")
 
 
 def test_unreachable_without_a_saved_copy(page, live_server):
@@ -564,4 +564,20 @@ def test_thread_defaults_to_the_page_path(page, live_server, api):
     path = serve(page, live_server, mount_markup("demo", None))
     api.post(path, text="By path", author="Ann")
     page.goto(path)
-    expect(page.locator(f"{WIDGET} li .sn-b")).to_have_text("By path")
+    expect(page.locator(f"{WIDGET} .sn-c .sn-b")).to_have_text("By path")
+
+
+def test_comment_markup_keeps_its_own_styles(page, open_thread, api):
+    """The widget's CSS styles its own lists and headings, not those inside comments."""
+    thread = new_thread_key()
+    api.post(thread, text="# Big title\n\n1. first\n2. second\n\n- a\n- b", author="Ann")
+    open_thread(thread)
+    body = page.locator(f"{WIDGET} .sn-b")
+    expect(body.locator("ol > li")).to_have_count(2)
+    styles = body.evaluate(
+        """b => [getComputedStyle(b.querySelector('ol')).listStyleType,
+                 getComputedStyle(b.querySelector('ul')).listStyleType,
+                 getComputedStyle(b.querySelector('h1')).fontSize === getComputedStyle(b).fontSize]"""
+    )
+    assert styles[0] == "decimal" and styles[1] != "none" and styles[2]
+    expect(page.locator(f"{WIDGET} .sn-c")).to_have_count(1)

@@ -261,7 +261,7 @@ def test_xss_payloads_in_every_field_never_run(page, live_server, api, errors):
     page.goto(serve(page, live_server, mount_markup("demo", thread)))
     more = page.get_by_role("button", name="Load more comments")
     stored = api.all_comments(thread)
-    items = page.locator("#sidenote li")
+    items = page.locator("#sidenote .sn-c")
     expect(items.first).to_be_visible()
     while more.is_visible():
         more.click()
