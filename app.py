@@ -156,99 +156,6 @@ def openapi() -> Response:
     return web.cacheable_json(_request(), document(static.base_url(_request())))
 
 
-# --- health reports: probes, status page and feed, digest (chalicelib/reports.py …) ------
-
-
-@app.schedule("rate(1 minute)", name="probe")
-def probe(event) -> None:
-    from chalicelib import reports
-
-    reports.probe_and_record()
-
-
-@app.schedule("cron(5 0 * * ? *)", name="daily_digest")
-def daily_digest(event) -> None:
-    from chalicelib import digest
-
-    digest.run()
-
-
-def _count_outcomes(event, get_response):
-    """Count 202 / 503 / 5xx answers for the probes (best effort, lazily imported)."""
-    from chalicelib.errors import SidenoteError
-
-    status = 500
-    try:
-        response = get_response(event)
-    except SidenoteError as error:
-        status = error.STATUS_CODE
-        raise
-    else:
-        status = response.status_code
-        return response
-    finally:
-        if status == 202 or status >= 500:
-            from chalicelib import reports
-
-            reports.count_outcome(status, (event.uri_params or {}).get("site"))
-
-
-app.register_middleware(_count_outcomes, "http")
-
-
-@app.route("/status", methods=["GET"])
-def status_json() -> Response:
-    from chalicelib import statuspage
-
-    body, ok = statuspage.read()
-    return web.json_response(body, status=200 if ok else 503)
-
-
-@app.route("/status.html", methods=["GET"])
-def status_html() -> Response:
-    from chalicelib import statuspage
-
-    body, ok = statuspage.read()
-    return Response(
-        body=statuspage.html(static.base_url(_request()), body),
-        status_code=200 if ok else 503,
-        headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"},
-    )
-
-
-@app.route("/status.atom", methods=["GET"])
-@web.storage_guard
-def status_atom() -> Response:
-    from chalicelib import notes, statuspage
-
-    document = statuspage.atom(static.base_url(_request()), notes.recent())
-    return web.cacheable(_request(), document, content_type="application/atom+xml; charset=utf-8")
-
-
-@app.route("/sites/{site}/status", methods=["GET"])
-@web.storage_guard
-def site_status(site: str) -> Response:
-    from chalicelib import statuspage
-
-    summary = statuspage.site_summary(static.base_url(_request()), sites.get_site(site))
-    return web.cacheable_json(_request(), summary)
-
-
-@app.route("/sites/{site}/moderation/report", methods=["GET"])
-@web.storage_guard
-def moderation_report(site: str) -> Response:
-    from chalicelib import digest
-
-    config = sites.get_site(site)
-    digest.authorise(web.header(_request(), "authorization"), site)
-    found = digest.report_for(config, digest.parse_day(_query("day")))
-    if found is None:
-        from chalicelib.errors import NotFound
-
-        raise NotFound("There is no report for that day.")
-    return web.json_response(found)
-
-
 # --- moderation: per-site moderator keys (chalicelib/auth.py, moderation.py) -------------
 # Every path with /moderation/ is checked by auth.guard (401 / 403 / 429) before its view.
 
@@ -417,6 +324,99 @@ def notify_moderators(event) -> None:
     from chalicelib import notify
 
     notify.flush()
+
+
+# --- health reports: probes, status page and feed, digest (chalicelib/reports.py …) ------
+
+
+@app.schedule("rate(1 minute)", name="probe")
+def probe(event) -> None:
+    from chalicelib import reports
+
+    reports.probe_and_record()
+
+
+@app.schedule("cron(5 0 * * ? *)", name="daily_digest")
+def daily_digest(event) -> None:
+    from chalicelib import digest
+
+    digest.run()
+
+
+def _count_outcomes(event, get_response):
+    """Count 202 / 503 / 5xx answers for the probes (best effort, lazily imported)."""
+    from chalicelib.errors import SidenoteError
+
+    status = 500
+    try:
+        response = get_response(event)
+    except SidenoteError as error:
+        status = error.STATUS_CODE
+        raise
+    else:
+        status = response.status_code
+        return response
+    finally:
+        if status == 202 or status >= 500:
+            from chalicelib import reports
+
+            reports.count_outcome(status, (event.uri_params or {}).get("site"))
+
+
+app.register_middleware(_count_outcomes, "http")
+
+
+@app.route("/status", methods=["GET"])
+def status_json() -> Response:
+    from chalicelib import statuspage
+
+    body, ok = statuspage.read()
+    return web.json_response(body, status=200 if ok else 503)
+
+
+@app.route("/status.html", methods=["GET"])
+def status_html() -> Response:
+    from chalicelib import statuspage
+
+    body, ok = statuspage.read()
+    return Response(
+        body=statuspage.html(static.base_url(_request()), body),
+        status_code=200 if ok else 503,
+        headers={"Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store"},
+    )
+
+
+@app.route("/status.atom", methods=["GET"])
+@web.storage_guard
+def status_atom() -> Response:
+    from chalicelib import notes, statuspage
+
+    document = statuspage.atom(static.base_url(_request()), notes.recent())
+    return web.cacheable(_request(), document, content_type="application/atom+xml; charset=utf-8")
+
+
+@app.route("/sites/{site}/status", methods=["GET"])
+@web.storage_guard
+def site_status(site: str) -> Response:
+    from chalicelib import statuspage
+
+    summary = statuspage.site_summary(static.base_url(_request()), sites.get_site(site))
+    return web.cacheable_json(_request(), summary)
+
+
+@app.route("/sites/{site}/moderation/report", methods=["GET"], authorizer=moderator_key)
+@web.storage_guard
+def moderation_report(site: str) -> Response:
+    from chalicelib import digest
+
+    config = sites.get_site(site)
+    _moderator()  # the moderation guard has checked the key; this names who asked
+    found = digest.report_for(config, digest.parse_day(_query("day")))
+    if found is None:
+        from chalicelib.errors import NotFound
+
+        raise NotFound("There is no report for that day.")
+    return web.json_response(found)
 
 
 # --- static: widget and demo --------------------------------------------------------------

@@ -241,19 +241,3 @@ def parse_day(raw: str | None) -> str | None:
     if day != raw or day > clock.rfc3339()[:10]:
         raise InvalidRequest("'day' must be a date (YYYY-MM-DD), today or earlier.")
     return day
-
-
-def authorise(header: str | None, site_id: str) -> None:
-    """``Authorization: Bearer <moderator key>`` of this site (401 / 403 otherwise).
-
-    Used until the moderation routes' shared authorizer covers this route.
-    """
-    from chalicelib.errors import Forbidden, Unauthorized
-    from chalicelib.sites import key_for
-
-    scheme, _, secret = (header or "").partition(" ")
-    key = key_for(secret.strip()) if scheme.lower() == "bearer" and secret.strip() else None
-    if key is None:
-        raise Unauthorized("A moderator key is needed: Authorization: Bearer <key>.")
-    if key.site != site_id:
-        raise Forbidden("This key belongs to another site.")
