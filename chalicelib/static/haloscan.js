@@ -100,7 +100,7 @@
     el.id = prefix + id;
     el.className = 'sidenote-haloscan';
     var a = linkFor(fn, id);
-    if (a) (a.closest('p') || a).after(el); else d.body.appendChild(el);
+    if (a) (a.closest('p, div, footer') || a).after(el); else d.body.appendChild(el);
     return el;
   }
 
