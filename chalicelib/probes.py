@@ -296,7 +296,11 @@ def check_responses(region: str, now: float) -> Check:
 
 
 def check_read_only() -> Check:
-    message = config.settings.read_only_message
+    """The operator's deployment-wide read-only switch (environment or stored switch)."""
+    from chalicelib import switches
+
+    switches.clear_cache()  # the probe wants the stored value, not a container's copy
+    message = switches.service_message() or config.settings.read_only_message
     if message:
         return Check("read_only", "degraded", f"writes are switched off by the operator: {message}")
     return Check("read_only", "ok", "writable")

@@ -229,7 +229,9 @@ def site_summary(base: str, site: Any) -> dict[str, Any]:
         status = "down" if state.stale(clock.now()) else state.state
     except RegionState.DoesNotExist:
         status = "unknown"
-    message = site.read_only or config.settings.read_only_message or None
+    from chalicelib import switches
+
+    message = site.read_only or switches.service_message() or None
     active = sorted(notes.active(site.id), key=lambda n: n.created, reverse=True)
     active.sort(key=lambda n: n.site is None)  # the site's own notes first, newest first
     note = active[0] if active else None

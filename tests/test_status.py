@@ -204,3 +204,19 @@ def test_cli_probe_prints_the_state(site, monkeypatch):
     shown = json.loads(run_cli("status", "show"))
     assert shown["status"] == "ok" and "timeline" not in shown["regions"][0]
     reports.forget()
+
+
+def test_the_operators_read_only_switch_degrades_the_region_and_shows_the_note(probed):
+    from chalicelib import switches
+
+    notes.post("Maintenance tonight")
+    switches.set_service("Writes are off until 20:00 UTC")
+    try:
+        reports.probe_and_record()
+        reports.probe_and_record()
+        body = json.loads(probed.http.get("/sites/myblog/status").body)
+    finally:
+        switches.set_service("")
+    assert body["status"] == "degraded" and body["read_only"] is True
+    assert body["message"] == "Writes are off until 20:00 UTC"
+    assert body["show_note"] is True and body["note"]["summary"] == "Maintenance tonight"
