@@ -96,7 +96,12 @@ def connection_for(model: type) -> Any | None:
     region = _region.get()
     if region is None or region == model.Meta.region:
         return None
-    return model_for(model, region)._get_connection()
+    # One connection per table and region: bind the class that declares the table.
+    table_model = next(c for c in model.__mro__ if "Meta" in vars(c))
+    bound = model_for(table_model, region)
+    if "_connection" not in vars(bound):  # never inherit the local region's connection
+        bound._connection = None
+    return bound._get_connection()
 
 
 def replica_models() -> list[type]:

@@ -410,8 +410,12 @@ def revoke_key(site_id: str, key_id: str) -> KeyInfo:
 
 def key_for(secret: str) -> KeyInfo | None:
     """The active key record for a presented key, or None (unknown or revoked)."""
+    from chalicelib import replicas  # this region's replica, else a fallback's
+
     try:
-        item = ModeratorKey.get(f"KEY#{tokens.api_key_hash(secret)}", "#KEY")
+        item = replicas.read(
+            lambda: ModeratorKey.get(f"KEY#{tokens.api_key_hash(secret)}", "#KEY")
+        )
     except ModeratorKey.DoesNotExist:
         return None
     return None if item.revoked else _key_info(item)
