@@ -107,7 +107,7 @@
     tab.focus();
     if (tab.id === 'tab-bans') loadBans().catch(report);
     if (tab.id === 'tab-audit') loadAudit(true).catch(report);
-    if (tab.id === 'tab-settings') api('GET', 'settings').then((d) => fillSettings(d.settings)).catch(report);
+    if (tab.id === 'tab-settings') loadSettings().catch(report);
   }
   tabs.forEach((tab, index) => {
     tab.addEventListener('click', () => selectTab(tab));
@@ -309,6 +309,13 @@
   });
 
   // --- settings -----------------------------------------------------------------------------
+
+  async function loadSettings() {
+    // Disabled while loading, so nobody edits a form that is about to be overwritten.
+    $('#settings-fields').disabled = true;
+    try { fillSettings((await api('GET', 'settings')).settings); }
+    finally { $('#settings-fields').disabled = false; }
+  }
 
   function fillSettings(s) {
     const form = $('#settings-form');
