@@ -331,9 +331,10 @@ def notify_moderators(event) -> None:
 
 @app.schedule("rate(1 minute)", name="probe")
 def probe(event) -> None:
-    from chalicelib import reports
+    from chalicelib import probes, reports
 
-    reports.probe_and_record()
+    with probes.budget():  # tight DynamoDB limits: a hung store must not eat the timeout
+        reports.probe_and_record()
 
 
 @app.schedule("cron(5 0 * * ? *)", name="daily_digest")

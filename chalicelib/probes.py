@@ -18,6 +18,8 @@ Checks, each giving a state (ok / degraded / down) and a sentence a person can a
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -105,6 +107,37 @@ class Report:
             "interval": self.interval,
             "checks": [asdict(c) for c in self.checks],
         }
+
+
+@contextmanager
+def budget(connect: float = 0.5, read: float = 1.0, retries: int = 0) -> Iterator[None]:
+    """Tighter DynamoDB limits for a probe: each call at most ``connect`` + ``read`` seconds,
+    no retries, so a hung store costs the probe seconds, not the Lambda's whole timeout.
+
+    For the probe's own process (the scheduled Lambda, the CLI); the API keeps its limits.
+    """
+    from chalicelib.models import ALL_TABLES
+
+    def reset() -> None:
+        pending = list(ALL_TABLES)
+        while pending:
+            model = pending.pop()
+            model._connection = None
+            pending += model.__subclasses__()
+
+    saved = [(m.Meta, m.Meta.connect_timeout_seconds, m.Meta.read_timeout_seconds,
+              m.Meta.max_retry_attempts) for m in ALL_TABLES]  # fmt: skip
+    for meta, *_ in saved:
+        meta.connect_timeout_seconds, meta.read_timeout_seconds = connect, read
+        meta.max_retry_attempts = retries
+    reset()
+    try:
+        yield
+    finally:
+        for meta, *values in saved:
+            (meta.connect_timeout_seconds, meta.read_timeout_seconds,
+             meta.max_retry_attempts) = values  # fmt: skip
+        reset()
 
 
 def _timed(call: Any) -> float:
@@ -313,18 +346,15 @@ def run(now: float | None = None) -> Report:
     with tracing.subsegment("probe", region=region):
         canary, seen = check_canary(region, now)
         read_ok = "read_ms" in canary.values
-        checks = [
-            canary,
-            check_replication(region, now, seen, read_ok),
-            check_read_only(),
-        ]
-        if read_ok:  # the rest needs a readable store; don't pile timeouts on a dead one
+        checks = [canary, check_replication(region, now, seen, read_ok)]
+        if read_ok:
             checks += [
+                check_read_only(),
                 check_tables(),
                 check_queue(),
                 check_moderation(),
                 check_responses(region, now),
             ]
-        else:
-            checks += [check_tables(), check_queue()]
+        else:  # the store doesn't answer: don't pile more timeouts on it
+            checks.append(check_queue())
     return Report(region, clock.rfc3339(now), config.settings.probe_interval, checks)

@@ -237,10 +237,11 @@ def probe_and_record(now: float | None = None, *, metrics: bool = True) -> Outco
     for message in (pending, alert):
         if message and not send_alert(region, message):
             state.alert_pending = message
-    _save(region, state, now)
+    stored = _save(region, state, now)
     with tracing.subsegment("probe.store", region=region, state=state.state):
         try:
-            _store_report(report, state.state, now)
+            if stored:  # else the same table would only time out again
+                _store_report(report, state.state, now)
         except STORAGE_ERRORS as exc:
             logger.warning("report not stored", extra={"error": why(exc)})
     if metrics:
