@@ -153,30 +153,31 @@ def list_thread(
 ) -> dict[str, Any]:
     """A page of a thread's visible comments, with the thread's meta and count.
 
-    The first page in ``oldest`` order is one Query (meta and counters sort first). Other
-    pages add one small Query for the meta and counters when the page did not reach them.
+    The first page in ``oldest`` order is one Query (meta and counters sort first), and so
+    is a ``newest`` page that reaches the end of the thread. Other pages add one small
+    Query for the meta and counters.
     A page may hold fewer than ``limit`` comments (held ones are skipped); ``cursor: None``
     is the only sign of the last page.
     """
     pk = thread_pk(site.id, key)
     forward = sort == "oldest"
     start_sk = _decode_cursor(cursor, sort) if cursor else None
-    # Head items (meta, counters) sort before comments: ascending, the first page reads them
-    # first; descending, they come last, after every comment.
-    head = 1 + len(settings.regions) if forward and not start_sk else 0
-    items, last_sk = _query_page(pk, forward=forward, limit=limit + head, start_sk=start_sk)
+    # Room for the head items (meta and counters sort before comments: first when
+    # ascending, last when descending) and one comment more than the page, so that a thread
+    # that exactly fills the page ends with cursor None instead of an empty extra page.
+    room = limit + 1 + len(settings.regions) + 1
+    items, last_sk = _query_page(pk, forward=forward, limit=room, start_sk=start_sk)
     meta, counters, comments = _split_head(items)
-    if len(comments) > limit:  # fewer head items than reserved (a region without a counter)
+    if len(comments) > limit:
         comments = comments[:limit]
-        last_sk = COMMENT_PREFIX + comments[-1].id
-    if start_sk or (last_sk and not forward):  # the page may hold none or part of the head
-        meta, counters = _thread_head(pk)
-    next_cursor = None
-    if last_sk and last_sk.startswith(COMMENT_PREFIX):
-        next_cursor = _encode_cursor(sort, last_sk)
-    elif last_sk and not forward:
-        # Descending, the page ended inside the head items: no comments remain.
+        next_cursor: str | None = _encode_cursor(sort, COMMENT_PREFIX + comments[-1].id)
+    elif last_sk and last_sk.startswith(COMMENT_PREFIX):
+        next_cursor = _encode_cursor(sort, last_sk)  # held comments filled the rest of the page
+    else:
         next_cursor = None
+    head_complete = (forward and not start_sk) or (not forward and last_sk is None)
+    if not head_complete:
+        meta, counters = _thread_head(pk)
     return {
         "thread": thread_view(key, meta, counters),
         "comments": [public_view(c) for c in comments],

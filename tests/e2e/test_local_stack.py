@@ -32,21 +32,29 @@ def test_posted_comment_is_listed_and_counted(live_server):
     assert comment["status"] == "approved"
     assert comment["html"] == "<p>Hello <em>e2e</em></p>"
 
-    listed = requests.get(f"{live_server}/sites/demo/comments", params={"thread": thread.rstrip("/")}, timeout=10)
+    listed = requests.get(
+        f"{live_server}/sites/demo/comments", params={"thread": thread.rstrip("/")}, timeout=10
+    )
     assert listed.status_code == 200
     page = listed.json()
     assert [c["id"] for c in page["comments"]] == [comment["id"]]
     assert page["thread"]["count"] == 1
     assert "ann@example.org" not in listed.text
 
-    counts = requests.get(f"{live_server}/sites/demo/counts", params=[("thread", thread), ("thread", "/none")], timeout=10)
+    counts = requests.get(
+        f"{live_server}/sites/demo/counts",
+        params=[("thread", thread), ("thread", "/none")],
+        timeout=10,
+    )
     assert counts.json() == {"counts": {thread: 1, "/none": 0}}
 
 
 def test_etag_gives_304_over_http(live_server):
     thread = _thread()
     _post(live_server, thread, text="cache me")
-    first = requests.get(f"{live_server}/sites/demo/comments", params={"thread": thread}, timeout=10)
+    first = requests.get(
+        f"{live_server}/sites/demo/comments", params={"thread": thread}, timeout=10
+    )
     again = requests.get(
         f"{live_server}/sites/demo/comments", params={"thread": thread},
         headers={"If-None-Match": first.headers["ETag"]}, timeout=10,
@@ -79,7 +87,9 @@ def test_write_from_a_foreign_origin_is_refused_and_not_stored(live_server):
     refused = _post(live_server, thread, headers={"Origin": "https://evil.example"}, text="forged")
     assert refused.status_code == 403
     assert refused.json()["Code"] == "OriginNotAllowed"
-    listed = requests.get(f"{live_server}/sites/demo/comments", params={"thread": thread}, timeout=10)
+    listed = requests.get(
+        f"{live_server}/sites/demo/comments", params={"thread": thread}, timeout=10
+    )
     assert listed.json()["comments"] == []
 
 
@@ -92,7 +102,9 @@ def test_idempotency_key_replays_over_http(live_server):
     assert first.json() == second.json()
     reused = _post(live_server, thread, headers=key, text="something else")
     assert reused.status_code == 422
-    listed = requests.get(f"{live_server}/sites/demo/comments", params={"thread": thread}, timeout=10)
+    listed = requests.get(
+        f"{live_server}/sites/demo/comments", params={"thread": thread}, timeout=10
+    )
     assert len(listed.json()["comments"]) == 1
 
 
@@ -100,7 +112,9 @@ def test_author_edits_and_deletes_with_the_edit_token(live_server):
     thread = _thread()
     posted = _post(live_server, thread, text="first draft").json()
     url = f"{live_server}/sites/demo/comments/{posted['comment']['id']}"
-    wrong = requests.patch(url, headers={**JSON, "X-Edit-Token": "nope"}, data='{"text":"x"}', timeout=10)
+    wrong = requests.patch(
+        url, headers={**JSON, "X-Edit-Token": "nope"}, data='{"text":"x"}', timeout=10
+    )
     assert wrong.status_code == 403
     edited = requests.patch(
         url, headers={**JSON, "X-Edit-Token": posted["edit_token"]},
@@ -120,7 +134,9 @@ def test_feed_lists_the_latest_comment(live_server):
 
     thread = _thread()
     posted = _post(live_server, thread, text="for the feed", author="Feedy").json()
-    feed = requests.get(f"{live_server}/sites/demo/feed.atom", params={"thread": thread}, timeout=10)
+    feed = requests.get(
+        f"{live_server}/sites/demo/feed.atom", params={"thread": thread}, timeout=10
+    )
     assert feed.headers["Content-Type"].startswith("application/atom+xml")
     root = ET.fromstring(feed.content)
     ns = {"a": "http://www.w3.org/2005/Atom"}
@@ -151,7 +167,9 @@ def test_comments_survive_a_restart_of_the_whole_stack(tmp_path):
 
     database, server = start()
     try:
-        listed = requests.get(f"{server.url}/sites/demo/comments", params={"thread": "/restart"}, timeout=10)
+        listed = requests.get(
+            f"{server.url}/sites/demo/comments", params={"thread": "/restart"}, timeout=10
+        )
         assert [c["id"] for c in listed.json()["comments"]] == [posted.json()["comment"]["id"]]
     finally:
         server.stop()
@@ -159,8 +177,19 @@ def test_comments_survive_a_restart_of_the_whole_stack(tmp_path):
 
 
 def test_cli_manages_sites_and_keys(live_stack):
-    created = json.loads(live_stack.cli("site", "create", "clitest", "--name", "CLI test",
-                                        "--origin", "https://cli.example", "--moderation", "all"))
+    created = json.loads(
+        live_stack.cli(
+            "site",
+            "create",
+            "clitest",
+            "--name",
+            "CLI test",
+            "--origin",
+            "https://cli.example",
+            "--moderation",
+            "all",
+        )
+    )
     assert created["moderation"] == "all"
     updated = json.loads(live_stack.cli("site", "update", "clitest", "--max-length", "300"))
     assert updated["max_length"] == 300
@@ -174,3 +203,31 @@ def test_cli_manages_sites_and_keys(live_stack):
     assert revoked["revoked"]
     with pytest.raises(RuntimeError, match="exists already"):
         live_stack.cli("site", "create", "clitest", "--name", "again")
+
+
+@pytest.mark.parametrize("sort", ["oldest", "newest"])
+def test_pages_on_dynamodb_local_end_exactly_when_the_thread_does(live_server, sort):
+    """DynamoDB Local returns a LastEvaluatedKey when a page is exactly full; moto does not."""
+    thread = _thread()
+    ids = [
+        _post(live_server, thread, text=f"comment {i}").json()["comment"]["id"] for i in range(3)
+    ]
+
+    def page(limit, cursor=None):
+        params = {
+            "thread": thread,
+            "limit": limit,
+            "sort": sort,
+            **({"cursor": cursor} if cursor else {}),
+        }
+        return requests.get(f"{live_server}/sites/demo/comments", params=params, timeout=10).json()
+
+    full = page(3)
+    assert full["cursor"] is None
+    assert full["thread"]["count"] == 3
+    first = page(2)
+    second = page(2, first["cursor"])
+    assert second["cursor"] is None
+    seen = [c["id"] for c in first["comments"] + second["comments"]]
+    assert seen == (ids if sort == "oldest" else ids[::-1])
+    assert first["thread"]["count"] == second["thread"]["count"] == 3
