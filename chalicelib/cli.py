@@ -65,12 +65,124 @@ def tables() -> None:
 
 
 @tables.command("create")
-def tables_create() -> None:
-    """Create the tables where missing (safe to re-run) and wait until they are ACTIVE."""
+@click.option(
+    "--regions",
+    default="",
+    help="Make the tables global: a replica in each of these regions (comma-separated, "
+    "e.g. us-east-1,eu-west-1). The first should be --region, the home region.",
+)
+def tables_create(regions: str) -> None:
+    """Create the tables where missing (safe to re-run) and wait until they are ACTIVE.
+
+    With --regions: streams, point-in-time recovery and deletion protection on every
+    replica; replicas are added one at a time and waited for.
+    """
     from chalicelib import provisioning
 
-    for line in provisioning.create_tables():
+    wanted = [r.strip() for r in regions.split(",") if r.strip()]
+    lines = provisioning.create_global_tables(wanted) if wanted else provisioning.create_tables()
+    for line in lines:
         click.echo(line)
+
+
+# --- write queue and read-only switch (resilience) ---------------------------------------
+
+
+@main.group()
+def queue() -> None:
+    """The durable write queue (SQS) of this region."""
+
+
+@queue.command("create")
+def queue_create() -> None:
+    """Create the queue and its dead-letter queue if missing (local stacks; AWS: deploy/)."""
+    from chalicelib import writequeue
+
+    _echo_json(writequeue.create_queues())
+
+
+@queue.command("depth")
+def queue_depth() -> None:
+    """Messages waiting on the queue and on the dead-letter queue."""
+    from chalicelib import writequeue
+
+    _echo_json(writequeue.depth())
+
+
+@queue.command("drain")
+@click.option("--follow", is_flag=True, help="Keep polling (a local stand-in for the trigger).")
+def queue_drain(follow: bool) -> None:
+    """Store queued comments now (what the SQS-triggered Lambda does in AWS)."""
+    import time
+
+    from chalicelib import writequeue
+
+    while True:
+        outcome = writequeue.drain(wait_seconds=1 if follow else 0)
+        if outcome.stored or outcome.failed or outcome.dead_lettered or not follow:
+            click.echo(
+                f"stored {len(outcome.stored)}, failed {len(outcome.failed)}, "
+                f"dead-lettered {len(outcome.dead_lettered)}"
+            )
+        if not follow:
+            return
+        time.sleep(0.5)
+
+
+@queue.command("redrive")
+def queue_redrive() -> None:
+    """Move dead-lettered comments back to the queue (after fixing what stopped them)."""
+    from chalicelib import writequeue
+
+    click.echo(f"moved {writequeue.redrive()}")
+
+
+@main.group()
+def switch() -> None:
+    """The operator's read-only switch (takes effect within 30 s, no deploy)."""
+
+
+@switch.command("read-only")
+@click.argument("message")
+@click.option("--site", "site_id", default="", help="Only this site (default: every site).")
+def switch_read_only(message: str, site_id: str) -> None:
+    """Turn writes off with MESSAGE (shown to readers who try to post)."""
+    from chalicelib import errors, sites, switches
+
+    if not message.strip():
+        _fail("Give the message readers should see.")
+    if site_id:
+        try:
+            sites.update_site(site_id, {"read_only": message})
+        except errors.SidenoteError as exc:
+            _fail(exc.message)
+    else:
+        switches.set_service(message)
+    click.echo(f"read-only{' (' + site_id + ')' if site_id else ''}: {message}")
+
+
+@switch.command("writable")
+@click.option("--site", "site_id", default="", help="Only this site (default: the service).")
+def switch_writable(site_id: str) -> None:
+    """Turn writes back on."""
+    from chalicelib import errors, sites, switches
+
+    if site_id:
+        try:
+            sites.update_site(site_id, {"read_only": ""})
+        except errors.SidenoteError as exc:
+            _fail(exc.message)
+    else:
+        switches.set_service("")
+    click.echo("writable" + (f" ({site_id})" if site_id else ""))
+
+
+@switch.command("show")
+def switch_show() -> None:
+    """The deployment-wide switch as stored."""
+    from chalicelib import switches
+
+    _echo_json(switches.show())
 
 
 # --- sites -------------------------------------------------------------------------------

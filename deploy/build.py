@@ -1,0 +1,392 @@
+"""Write the CloudFormation templates that ``chalice package --merge-template`` merges.
+
+One definition of the schema: the DynamoDB tables come from the PynamoDB models (through
+``chalicelib.provisioning``, which ``sidenote tables create`` uses too), the regions from
+the ``prod-*`` stages in ``.chalice/config.json``. Run ``python deploy/build.py`` after
+changing a model; ``tests/test_template.py`` fails while the files are out of date.
+
+- ``deploy/home.json``   the home region's stack (``prod-use1``): the global tables with a
+  replica per region, this region's write queue and dead-letter queue, and CloudFront in
+  front of the regional APIs (origin-group failover for reads, ``/write/*`` uncached).
+- ``deploy/region.json`` every other region's stack: its write queue and dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+HOME_STAGE = "prod-use1"
+
+
+def _regions() -> list[str]:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    regions = config["stages"][HOME_STAGE]["environment_variables"]["SIDENOTE_REGIONS"]
+    return [r.strip() for r in regions.split(",") if r.strip()]
+
+
+PREFIX = {"Ref": "TablePrefix"}
+#: CloudFront managed policies (fixed ids, documented by AWS).
+CACHING_DISABLED = "4135ea2d-6df8-44a3-9df3-4b5a84be39ad"
+ALL_VIEWER_EXCEPT_HOST = "b689b0a8-53d0-40ab-baf2-68738e2966ac"
+WRITE_FUNCTION = """function handler(event) {
+  var request = event.request;
+  request.uri = request.uri.replace(/^\\/write(?=\\/)/, '');
+  return request;
+}"""
+
+
+def _suffix(table_name: str, prefix: str) -> str:
+    return table_name[len(prefix) :]
+
+
+def global_table(model: type, regions: list[str]) -> dict:
+    """``AWS::DynamoDB::GlobalTable`` of a model (the same spec the CLI creates)."""
+    from chalicelib.config import settings
+    from chalicelib.provisioning import table_spec
+
+    spec = table_spec(model)
+    properties: dict = {
+        "TableName": {
+            "Fn::Sub": "${TablePrefix}" + _suffix(spec["TableName"], settings.table_prefix)
+        },
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": spec["AttributeDefinitions"],
+        "KeySchema": spec["KeySchema"],
+        "StreamSpecification": {"StreamViewType": spec["StreamViewType"]},
+        "Replicas": [
+            {
+                "Region": region,
+                "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
+                "DeletionProtectionEnabled": True,
+                "Tags": [{"Key": "app", "Value": "sidenote"}],
+            }
+            for region in regions
+        ],
+    }
+    if spec["GlobalSecondaryIndexes"]:
+        properties["GlobalSecondaryIndexes"] = spec["GlobalSecondaryIndexes"]
+    if spec["TimeToLiveAttribute"]:
+        properties["TimeToLiveSpecification"] = {
+            "AttributeName": spec["TimeToLiveAttribute"],
+            "Enabled": True,
+        }
+    return {
+        "Type": "AWS::DynamoDB::GlobalTable",
+        "DeletionPolicy": "Retain",
+        "UpdateReplacePolicy": "Retain",
+        "Properties": properties,
+    }
+
+
+def _logical(model: type) -> str:
+    from chalicelib.config import settings
+
+    name = _suffix(model.Meta.table_name, settings.table_prefix)
+    return name.title().replace("-", "") + "Table"
+
+
+def queue_resources() -> dict:
+    """This region's write queue, dead-letter queue and an alarm on dead letters, plus
+    what the merge changes in chalice's own resources: the SQS trigger points at the
+    queue (and reports partial batch failures) and the API knows the queue's URL."""
+    from chalicelib.config import settings
+
+    fourteen_days = 14 * 24 * 3600
+    return {
+        "WriteDeadLetterQueue": {
+            "Type": "AWS::SQS::Queue",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "QueueName": settings.dead_letter_queue,
+                "MessageRetentionPeriod": fourteen_days,
+                "SqsManagedSseEnabled": True,
+            },
+        },
+        "WriteQueue": {
+            "Type": "AWS::SQS::Queue",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "QueueName": settings.write_queue,
+                "MessageRetentionPeriod": fourteen_days,
+                # >= 6 x the handler's timeout (20 s), as AWS advises for SQS triggers.
+                "VisibilityTimeout": 120,
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": {"Fn::GetAtt": ["WriteDeadLetterQueue", "Arn"]},
+                    # ~100 x 120 s: a table outage of over three hours before a comment
+                    # is dead-lettered; `sidenote queue redrive` brings it back.
+                    "maxReceiveCount": 100,
+                },
+            },
+        },
+        "DeadLettersAlarm": {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmDescription": "sidenote: comments in the write dead-letter queue",
+                "Namespace": "AWS/SQS",
+                "MetricName": "ApproximateNumberOfMessagesVisible",
+                "Dimensions": [
+                    {
+                        "Name": "QueueName",
+                        "Value": {"Fn::GetAtt": ["WriteDeadLetterQueue", "QueueName"]},
+                    }
+                ],
+                "Statistic": "Maximum",
+                "Period": 60,
+                "EvaluationPeriods": 1,
+                "Threshold": 0,
+                "ComparisonOperator": "GreaterThanThreshold",
+                "TreatMissingData": "notBreaching",
+            },
+        },
+        "StoreQueuedComments": {
+            # chalice names the queue by ARN (same name): make the queue exist first.
+            "DependsOn": ["WriteQueue"],
+            "Properties": {
+                "Events": {
+                    "StoreQueuedCommentsSqsEventSource": {
+                        "Properties": {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
+                    }
+                }
+            },
+        },
+        "APIHandler": {
+            "Properties": {
+                "Environment": {"Variables": {"SIDENOTE_WRITE_QUEUE_URL": {"Ref": "WriteQueue"}}}
+            }
+        },
+    }
+
+
+def cloudfront_resources() -> dict:
+    """CloudFront in front of the regional APIs: reads cached by their Cache-Control
+    (stale-if-error honoured), GETs failing over between regional origins (origin group),
+    writes under ``/write/*`` passed to the primary origin uncached."""
+    primary_domain = {
+        "Fn::If": [
+            "HasPrimaryOrigin",
+            {"Ref": "PrimaryOriginDomain"},
+            {"Fn::Sub": "${RestAPI}.execute-api.${AWS::Region}.${AWS::URLSuffix}"},
+        ]
+    }
+
+    def origin(origin_id: str, domain: object) -> dict:
+        return {
+            "Id": origin_id,
+            "DomainName": domain,
+            "OriginPath": {"Ref": "OriginPath"},
+            "CustomOriginConfig": {
+                "OriginProtocolPolicy": "https-only",
+                "OriginSSLProtocols": ["TLSv1.2"],
+                "OriginReadTimeout": 30,
+            },
+            "ConnectionAttempts": 2,
+            "ConnectionTimeout": 3,
+        }
+
+    return {
+        "ReadCachePolicy": {
+            "Type": "AWS::CloudFront::CachePolicy",
+            "Properties": {
+                "CachePolicyConfig": {
+                    "Name": {"Fn::Sub": "${AWS::StackName}-reads"},
+                    "Comment": "Reads: cached as the API's Cache-Control says",
+                    "MinTTL": 0,
+                    "DefaultTTL": 0,
+                    "MaxTTL": 86400,
+                    "ParametersInCacheKeyAndForwardedToOrigin": {
+                        "EnableAcceptEncodingGzip": True,
+                        "EnableAcceptEncodingBrotli": True,
+                        "HeadersConfig": {
+                            "HeaderBehavior": "whitelist",
+                            "Headers": ["Origin"],
+                        },
+                        "QueryStringsConfig": {"QueryStringBehavior": "all"},
+                        "CookiesConfig": {"CookieBehavior": "none"},
+                    },
+                }
+            },
+        },
+        "WritePathFunction": {
+            "Type": "AWS::CloudFront::Function",
+            "Properties": {
+                "Name": {"Fn::Sub": "${AWS::StackName}-write-path"},
+                "AutoPublish": True,
+                "FunctionCode": WRITE_FUNCTION,
+                "FunctionConfig": {
+                    "Comment": "/write/sites/... -> /sites/...",
+                    "Runtime": "cloudfront-js-2.0",
+                },
+            },
+        },
+        "Distribution": {
+            "Type": "AWS::CloudFront::Distribution",
+            "Properties": {
+                "DistributionConfig": {
+                    "Comment": "sidenote: reads cached at the edge, failover between regions",
+                    "Enabled": True,
+                    "HttpVersion": "http2and3",
+                    "PriceClass": "PriceClass_100",
+                    "Origins": [
+                        origin("primary-api", primary_domain),
+                        {
+                            "Fn::If": [
+                                "HasFailoverOrigin",
+                                origin("failover-api", {"Ref": "FailoverOriginDomain"}),
+                                {"Ref": "AWS::NoValue"},
+                            ]
+                        },
+                    ],
+                    "OriginGroups": {
+                        "Fn::If": [
+                            "HasFailoverOrigin",
+                            {
+                                "Quantity": 1,
+                                "Items": [
+                                    {
+                                        "Id": "regional-apis",
+                                        "FailoverCriteria": {
+                                            "StatusCodes": {
+                                                "Quantity": 4,
+                                                "Items": [500, 502, 503, 504],
+                                            }
+                                        },
+                                        "Members": {
+                                            "Quantity": 2,
+                                            "Items": [
+                                                {"OriginId": "primary-api"},
+                                                {"OriginId": "failover-api"},
+                                            ],
+                                        },
+                                    }
+                                ],
+                            },
+                            {"Ref": "AWS::NoValue"},
+                        ]
+                    },
+                    "DefaultCacheBehavior": {
+                        "TargetOriginId": {
+                            "Fn::If": ["HasFailoverOrigin", "regional-apis", "primary-api"]
+                        },
+                        "ViewerProtocolPolicy": "redirect-to-https",
+                        "AllowedMethods": ["GET", "HEAD", "OPTIONS"],
+                        "CachedMethods": ["GET", "HEAD"],
+                        "CachePolicyId": {"Ref": "ReadCachePolicy"},
+                        "OriginRequestPolicyId": ALL_VIEWER_EXCEPT_HOST,
+                        "Compress": True,
+                    },
+                    "CacheBehaviors": [
+                        {
+                            "PathPattern": "/write/*",
+                            "TargetOriginId": "primary-api",
+                            "ViewerProtocolPolicy": "https-only",
+                            "AllowedMethods": [
+                                "GET",
+                                "HEAD",
+                                "OPTIONS",
+                                "PUT",
+                                "PATCH",
+                                "POST",
+                                "DELETE",
+                            ],
+                            "CachedMethods": ["GET", "HEAD"],
+                            "CachePolicyId": CACHING_DISABLED,
+                            "OriginRequestPolicyId": ALL_VIEWER_EXCEPT_HOST,
+                            "FunctionAssociations": [
+                                {
+                                    "EventType": "viewer-request",
+                                    "FunctionARN": {
+                                        "Fn::GetAtt": [
+                                            "WritePathFunction",
+                                            "FunctionMetadata.FunctionARN",
+                                        ]
+                                    },
+                                }
+                            ],
+                        }
+                    ],
+                    # Errors are not cached: the next request tries the origins again.
+                    "CustomErrorResponses": [
+                        {"ErrorCode": code, "ErrorCachingMinTTL": 0}
+                        for code in (500, 502, 503, 504)
+                    ],
+                }
+            },
+        },
+    }
+
+
+def home_template(regions: list[str]) -> dict:
+    from chalicelib.models import ALL_TABLES
+
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "sidenote home region: global tables, write queue, CloudFront",
+        "Parameters": {
+            "TablePrefix": {"Type": "String", "Default": "sidenote-prod-"},
+            "PrimaryOriginDomain": {
+                "Type": "String",
+                "Default": "",
+                "Description": "Reads' primary origin (empty: this stack's regional API). "
+                "Use the Route 53 failover name of the API to follow its health checks.",
+            },
+            "FailoverOriginDomain": {
+                "Type": "String",
+                "Default": "",
+                "Description": "Another region's API domain (empty: no origin failover yet).",
+            },
+            "OriginPath": {"Type": "String", "Default": "/api"},
+        },
+        "Conditions": {
+            "HasPrimaryOrigin": {"Fn::Not": [{"Fn::Equals": [{"Ref": "PrimaryOriginDomain"}, ""]}]},
+            "HasFailoverOrigin": {
+                "Fn::Not": [{"Fn::Equals": [{"Ref": "FailoverOriginDomain"}, ""]}]
+            },
+        },
+        "Resources": {
+            **{_logical(model): global_table(model, regions) for model in ALL_TABLES},
+            **queue_resources(),
+            **cloudfront_resources(),
+        },
+        "Outputs": {
+            "DistributionDomain": {"Value": {"Fn::GetAtt": ["Distribution", "DomainName"]}},
+            "WriteQueueUrl": {"Value": {"Ref": "WriteQueue"}},
+        },
+    }
+
+
+def region_template() -> dict:
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": "sidenote region: write queue and dead-letter queue",
+        "Resources": queue_resources(),
+        "Outputs": {"WriteQueueUrl": {"Value": {"Ref": "WriteQueue"}}},
+    }
+
+
+def templates() -> dict[str, dict]:
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    return {"home.json": home_template(_regions()), "region.json": region_template()}
+
+
+def render(template: dict) -> str:
+    return json.dumps(template, indent=2, sort_keys=False) + "\n"
+
+
+def main() -> None:
+    for name, template in templates().items():
+        (HERE / name).write_text(render(template))
+        print(f"wrote deploy/{name}")
+
+
+if __name__ == "__main__":
+    main()

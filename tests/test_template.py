@@ -1,0 +1,135 @@
+"""The deployment templates: built from the models, merged by ``chalice package``, and
+clean under cfn-lint (what CI runs on the packaged output)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOY = ROOT / "deploy"
+BIN = Path(sys.executable).parent
+
+
+def _build_module():
+    spec = importlib.util.spec_from_file_location("sidenote_deploy_build", DEPLOY / "build.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _package(stage: str, region: str, merge: str, out: Path) -> dict:
+    env = {**os.environ, "AWS_DEFAULT_REGION": region}
+    result = subprocess.run(
+        [str(BIN / "chalice"), "package", "--stage", stage, "--merge-template",
+         str(DEPLOY / merge), str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return json.loads((out / "sam.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory):
+    """``chalice package`` of the home stage and of the other region's stage."""
+    out = tmp_path_factory.mktemp("packaged")
+    home = _package("prod-use1", "us-east-1", "home.json", out / "home")
+    region = _package("prod-euw1", "eu-west-1", "region.json", out / "region")
+    yield {
+        "home": (home, out / "home" / "sam.json"),
+        "region": (region, out / "region" / "sam.json"),
+    }
+    shutil.rmtree(out, ignore_errors=True)
+
+
+def test_committed_templates_match_the_models():
+    build = _build_module()
+    for name, template in build.templates().items():
+        assert (DEPLOY / name).read_text() == build.render(template), (
+            f"deploy/{name} is out of date: run python deploy/build.py"
+        )
+
+
+def test_global_tables_have_a_replica_per_region_with_streams_pitr_and_protection():
+    home = json.loads((DEPLOY / "home.json").read_text())
+    tables = {
+        k: v for k, v in home["Resources"].items() if v.get("Type") == "AWS::DynamoDB::GlobalTable"
+    }
+    assert set(tables) == {"CommentsTable", "SitesTable", "EphemeralTable"}
+    for table in tables.values():
+        properties = table["Properties"]
+        assert table["DeletionPolicy"] == "Retain"
+        assert properties["BillingMode"] == "PAY_PER_REQUEST"
+        assert properties["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+        assert [r["Region"] for r in properties["Replicas"]] == ["us-east-1", "eu-west-1"]
+        for replica in properties["Replicas"]:
+            assert replica["DeletionProtectionEnabled"] is True
+            assert replica["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]
+    comments = tables["CommentsTable"]["Properties"]
+    assert {i["IndexName"] for i in comments["GlobalSecondaryIndexes"]} >= {
+        "by-id",
+        "feed",
+        "queue",
+    }
+    ephemeral = tables["EphemeralTable"]["Properties"]
+    assert ephemeral["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}
+
+
+def test_packaged_stacks_wire_the_queue_to_its_handler_and_the_api(packaged):
+    for name in ("home", "region"):
+        template, _ = packaged[name]
+        resources = template["Resources"]
+        queue = resources["WriteQueue"]["Properties"]
+        assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {
+            "Fn::GetAtt": ["WriteDeadLetterQueue", "Arn"]
+        }
+        handler = resources["StoreQueuedComments"]
+        assert handler["DependsOn"] == ["WriteQueue"]
+        event = handler["Properties"]["Events"]["StoreQueuedCommentsSqsEventSource"]
+        assert event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert event["Properties"]["Queue"]["Fn::Sub"].endswith(f":{queue['QueueName']}")
+        assert queue["VisibilityTimeout"] >= 6 * handler["Properties"]["Timeout"]
+        api_env = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
+        assert api_env["SIDENOTE_WRITE_QUEUE_URL"] == {"Ref": "WriteQueue"}
+    assert "Distribution" not in packaged["region"][0]["Resources"]
+
+
+def test_cloudfront_fails_reads_over_between_regions_and_passes_writes_uncached(packaged):
+    template, _ = packaged["home"]
+    config = template["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
+    group = config["OriginGroups"]["Fn::If"][1]["Items"][0]
+    assert group["FailoverCriteria"]["StatusCodes"]["Items"] == [500, 502, 503, 504]
+    assert [m["OriginId"] for m in group["Members"]["Items"]] == ["primary-api", "failover-api"]
+    default = config["DefaultCacheBehavior"]
+    assert default["AllowedMethods"] == ["GET", "HEAD", "OPTIONS"]  # origin groups: reads only
+    assert default["CachePolicyId"] == {"Ref": "ReadCachePolicy"}
+    writes = config["CacheBehaviors"][0]
+    assert writes["PathPattern"] == "/write/*"
+    assert "POST" in writes["AllowedMethods"]
+    assert writes["CachePolicyId"] == _build_module().CACHING_DISABLED
+    policy = template["Resources"]["ReadCachePolicy"]["Properties"]["CachePolicyConfig"]
+    assert policy["DefaultTTL"] == 0  # the API's Cache-Control (and stale-if-error) rules
+
+
+def test_packaged_templates_pass_cfn_lint(packaged):
+    paths = [str(packaged[name][1]) for name in ("home", "region")]
+    result = subprocess.run(
+        [str(BIN / "cfn-lint"), *paths],
+        cwd=DEPLOY, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_stage_may_use_its_own_write_queue_only():
+    for stage in ("dev", "prod-use1", "prod-euw1"):
+        policy = json.loads((ROOT / ".chalice" / f"policy-{stage}.json").read_text())
+        statement = next(s for s in policy["Statement"] if s.get("Sid") == "WriteQueue")
+        assert all(":sidenote-writes" in r for r in statement["Resource"])
+        assert "sqs:*" not in statement["Action"]
