@@ -59,7 +59,7 @@ def list_comments(site: str) -> Response:
 def post_comment(site: str) -> Response:
     config = sites.get_site(site)
     key = _thread()
-    body = web.json_body(_request())
+    body = web.json_body(_request(), comment=True)
     new = parse_new_comment(
         body,
         max_length=config.max_length,
@@ -78,7 +78,7 @@ def post_comment(site: str) -> Response:
 @web.storage_guard
 def edit_comment(site: str, comment_id: str) -> Response:
     config = sites.get_site(site)
-    text = parse_edit(web.json_body(_request()), max_length=config.max_length)
+    text = parse_edit(web.json_body(_request(), comment=True), max_length=config.max_length)
     token = web.header(_request(), "x-edit-token")
     return web.json_response(comments.edit_own(config, comment_id, token, text))
 
@@ -239,7 +239,7 @@ def moderation_restore(site: str, comment_id: str) -> Response:
 @web.storage_guard
 def moderation_edit(site: str, comment_id: str) -> Response:
     config = sites.get_site(site)
-    text = parse_edit(web.json_body(_request()), max_length=config.max_length)
+    text = parse_edit(web.json_body(_request(), comment=True), max_length=config.max_length)
     return web.json_response(_moderation().edit(config, comment_id, text, _moderator()))
 
 

@@ -15,7 +15,13 @@ from chalice import Response
 from chalice.app import Request
 from pynamodb.exceptions import PynamoDBException
 
-from chalicelib.errors import InvalidRequest, OriginNotAllowed, RequestTooLarge, SidenoteError
+from chalicelib.errors import (
+    CommentTooLarge,
+    InvalidRequest,
+    OriginNotAllowed,
+    RequestTooLarge,
+    SidenoteError,
+)
 from chalicelib.logs import bind_request, logger
 from chalicelib.validation import MAX_BODY_BYTES
 
@@ -62,11 +68,16 @@ def cacheable_json(request: Request, body: Any) -> Response:
     return cacheable(request, dumps(body))
 
 
-def json_body(request: Request) -> Any:
-    """The request's JSON body. Raises a clear 4xx for empty, oversized or malformed bodies."""
+def json_body(request: Request, *, comment: bool = False) -> Any:
+    """The request's JSON body. Raises a clear 4xx for empty, oversized or malformed bodies.
+
+    ``comment``: the body carries a comment, so an oversized one is ``CommentTooLarge``
+    (the contract's code for POST/PATCH of a comment); elsewhere ``RequestTooLarge``.
+    """
     raw = request.raw_body or b""
     if len(raw) > MAX_BODY_BYTES:
-        raise RequestTooLarge(f"The request body is larger than {MAX_BODY_BYTES // 1024} KB.")
+        error = CommentTooLarge if comment else RequestTooLarge
+        raise error(f"The request body is larger than {MAX_BODY_BYTES // 1024} KB.")
     if not raw.strip():
         raise InvalidRequest("The request needs a JSON body.")
     try:

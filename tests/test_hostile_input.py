@@ -207,6 +207,7 @@ def test_body_over_64_kb_is_413_and_stores_nothing(client):
     response = raw_post(client, json.dumps({"text": "x", "pad": "p" * (64 * 1024)}))
     assert_clear_answer(response)
     assert response.status_code == 413
+    assert json.loads(response.body)["Code"] == "CommentTooLarge"
     assert stored_comments() == []
 
 
