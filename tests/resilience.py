@@ -232,7 +232,7 @@ class Replicator:
                 changed = [r for r in self.regions if versions[r] != base]
                 if not changed:
                     continue
-                if len(changed) > 1 and len({repr(versions[r]) for r in changed}) > 1:
+                if len(changed) > 1:  # written in both regions since the last sync
                     self.conflicts.append((table, key))
                 winner = self.rng.choice(changed) if len(changed) > 1 else changed[0]
                 value = versions[winner]
