@@ -221,8 +221,12 @@ def _target_status(comment: Comment, action: str) -> str:
     return ACTIONS[action]
 
 
-def _transition(site: SiteConfig, comment: Comment, new: str, who: Moderator, action: str) -> None:
+def _transition(
+    site: SiteConfig, comment: Comment, new: str, who: Moderator, action: str
+) -> str | None:
+    """Store the change (one transaction); returns the ``prior`` it recorded."""
     old = comment.status
+    prior: str | None = None
     delta = (new == "approved") - (old == "approved")
     actions = [Comment.status.set(new)]
     actions.append(
@@ -266,6 +270,7 @@ def _transition(site: SiteConfig, comment: Comment, new: str, who: Moderator, ac
         if "parent" not in getattr(exc, "failed", set()) or "comment" in exc.failed:
             raise
         comments._transact(lambda tx: build(tx, False))
+    return prior
 
 
 class _Changed(Exception):
@@ -282,12 +287,13 @@ def act(site: SiteConfig, comment_id: str, action: str, who: Moderator) -> dict[
         if new == comment.status:
             return {"comment": comment_view(comment)}
         try:
-            _transition(site, comment, new, who, action)
+            prior = _transition(site, comment, new, who, action)
         except TransactWriteError as exc:
             if "comment" in getattr(exc, "failed", set()):
                 continue  # someone else changed it: decide again on a fresh read
             raise
-        return {"comment": comment_view(comments.find(site, comment_id))}
+        comment.status, comment.prior = new, prior  # as stored: no second read
+        return {"comment": comment_view(comment)}
     raise InvalidTransition("This comment keeps changing; reload and try again.")
 
 
@@ -325,7 +331,8 @@ def edit(site: SiteConfig, comment_id: str, text: str, who: Moderator) -> dict[s
             if "comment" in getattr(exc, "failed", set()):
                 continue
             raise
-        return {"comment": comment_view(comments.find(site, comment_id))}
+        comment.text, comment.html, comment.edited = text, html, edited
+        return {"comment": comment_view(comment)}
     raise InvalidTransition("This comment keeps changing; reload and try again.")
 
 
