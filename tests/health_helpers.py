@@ -104,5 +104,9 @@ def with_queues() -> None:
 
 
 def use_settings(monkeypatch, **changes) -> None:
+    """Other settings for this test; and no "slow store" verdicts (tests don't time things)."""
+    from chalicelib import probes
+
     monkeypatch.setattr(config, "settings", replace(config.settings, **changes))
+    monkeypatch.setattr(probes, "SLOW_MS", 3_600_000.0)
     reports.forget()

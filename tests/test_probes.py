@@ -195,6 +195,9 @@ def test_refused_and_queued_answers_are_counted_for_the_probe(alerts, client, mo
     reports.count_outcome(503, "myblog")
     check = probes.check_responses("us-east-1", reports.clock.now())
     assert check.values == {"queued": 1, "refused": 1, "errors": 2}
+    assert check.state == "degraded"
+    assert check.detail == ("1 comment queued instead of stored in the last 3 min; "
+                            "1 request refused with 503 in the last 3 min")  # fmt: skip
     assert reports.outcomes("us-east-1", 0, 2e9, site="myblog")["queued"] == 1
 
 
