@@ -272,6 +272,12 @@ class PreparedComment:
     idempotency_key: str | None = None
     body_hash: str | None = None
     net_hash: str | None = None
+    #: Spam guards folded into the store transaction (spam.py): the site's rate window and
+    #: the text's fingerprint (keyed hashes only).
+    site_window: str | None = None
+    site_limit: int | None = None
+    fingerprint: str | None = None
+    fingerprint_owner: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -369,6 +375,7 @@ def prepare(
 
     ip_hash, net_hash = ip_hashes(ip) if ip else (None, None)
     verdict = spam.screen(site, key, new, ip_hash=ip_hash, idempotency_key=idempotency_key)
+    guards = spam.guards(site, new, ip_hash=ip_hash, idempotency_key=idempotency_key)
     created = clock.now()
     author = new.author or ""
     return PreparedComment(
@@ -380,6 +387,7 @@ def prepare(
         title=new.title, url=new.url, created=clock.rfc3339(created),
         edit_until=clock.rfc3339(created + site.edit_window_minutes * 60),
         region=settings.region, idempotency_key=idempotency_key, body_hash=body_hash,
+        **guards,
     )  # fmt: skip
 
 
@@ -496,6 +504,9 @@ def store(prepared: PreparedComment) -> tuple[int, dict[str, Any]]:
                 prepared.site, prepared.idempotency_key, prepared.body_hash, 201, body
             )
             tx.put("idempotency", record, condition=type(record).pk.does_not_exist())
+        from chalicelib import spam
+
+        spam.guard_ops(tx, prepared)
 
     try:
         _transact(build)
@@ -513,6 +524,11 @@ def store(prepared: PreparedComment) -> tuple[int, dict[str, Any]]:
             raise ThreadLocked("This thread is closed to new comments.") from exc
         if "parent" in failed:
             raise ParentNotFound("The comment you are replying to does not exist.") from exc
+        from chalicelib import spam
+
+        again = spam.after_guard_failure(prepared, failed, store)
+        if again is not None:
+            return again
         raise
     if prepared.status == "pending":
         from chalicelib import notify

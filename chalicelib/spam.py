@@ -4,16 +4,21 @@ Every new comment passes :func:`screen` after the ban check and the per-IP rate 
 (``comments.prepare``). Each check looks at the candidate and returns a :class:`Verdict`
 or ``None`` (no opinion); the strictest verdict wins: ``spam`` > ``hold`` > ``ok``.
 
-Built in, in order:
+Built in:
 
+- ``links``       more than ``SIDENOTE_MAX_LINKS`` links: held for a moderator (a check).
 - ``site-rate``   at most ``SIDENOTE_SITE_RATE_LIMIT_PER_MINUTE`` comments per site per minute,
                   whatever their IPs (a spam wave's ceiling): 429 ``RateLimited`` + Retry-After.
-- ``links``       more than ``SIDENOTE_MAX_LINKS`` links: held for a moderator.
 - ``duplicate``   the same text (normalised, at least 20 characters) posted on the site in
                   the last 24 hours by someone else: spam; by the same poster (same IP or
                   e-mail): held. A retry with the first post's Idempotency-Key is not a
                   duplicate (the widget retries failed sends that way). Short texts
                   ("Thanks!") are never duplicates.
+
+``site-rate`` and ``duplicate`` are *guards*: conditional updates folded into the comment's
+store transaction (:func:`guards`, :func:`guard_ops`), so they cost no extra round trip; a
+failed condition is answered by :func:`after_guard_failure`. A queued comment stored after
+its minute has passed is never refused by the site ceiling.
 
 (The honeypot field and the site's moderation mode are applied by
 ``comments.decide_status``; per-IP limits and bans by ``comments.prepare``.)
@@ -35,12 +40,13 @@ a classifier outage never stops comments; give the check a ``fail_verdict`` attr
 from __future__ import annotations
 
 import re
+import secrets
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from chalicelib import clock, config, ratelimit, tokens
+from chalicelib import clock, config, tokens
 from chalicelib.logs import logger
 from chalicelib.validation import NewComment
 
@@ -79,21 +85,6 @@ class Check(Protocol):
 # --- built-in checks ---------------------------------------------------------------------
 
 
-class SiteRate:
-    """A ceiling on comments per site per minute (all IPs together)."""
-
-    name = "site-rate"
-
-    def __call__(self, site: object, candidate: Candidate) -> Verdict | None:
-        ratelimit.hit(
-            f"SITE#{candidate.site}",
-            limit=config.settings.site_rate_limit_per_minute,
-            message="This site is receiving too many comments right now. Please wait {s} s "
-            "and send again.",
-        )
-        return None
-
-
 class LinkLimit:
     """Comments with many links are held for a moderator."""
 
@@ -116,45 +107,116 @@ def fingerprint(text: str) -> str | None:
     return tokens.keyed_hash("text", folded, 24)
 
 
-class Duplicate:
-    """The same text again on the site within 24 hours (one UpdateItem, no read)."""
+# --- guards: folded into the comment's store transaction (no extra round trip) --------------
 
-    name = "duplicate"
 
-    def __call__(self, site: object, candidate: Candidate) -> Verdict | None:
-        from chalicelib.models import Fingerprint
+def guards(
+    site: Any, new: NewComment, *, ip_hash: str | None, idempotency_key: str | None
+) -> dict[str, Any]:
+    """``PreparedComment`` fields for the per-site ceiling and the duplicate fingerprint.
 
-        digest = fingerprint(candidate.text)
-        if digest is None:
-            return None
-        poster = tokens.keyed_hash("poster", f"{candidate.ip_hash or ''}/{candidate.email or ''}")
+    Both become conditional updates inside ``comments.store``'s transaction, so a post
+    stays one transaction: the site's window counts the comment only if under the limit;
+    the fingerprint item is claimed by the first poster of a text (``owner``).
+    """
+    start = int(clock.now() // 60) * 60
+    fields: dict[str, Any] = {
+        "site_window": f"RATE#SITE#{site.id}#{start}",
+        "site_limit": config.settings.site_rate_limit_per_minute,
+    }
+    digest = fingerprint(new.text)
+    if digest:
+        poster = tokens.keyed_hash("poster", f"{ip_hash or ''}/{new.email or ''}")
+        # The same submission (a retry with its Idempotency-Key, a queue replay of the
+        # same prepared comment) passes; any other post of the text is a duplicate.
         submission = (
-            tokens.keyed_hash("submission", candidate.idempotency_key)
-            if candidate.idempotency_key
-            else poster
+            tokens.keyed_hash("submission", idempotency_key)
+            if idempotency_key
+            else secrets.token_hex(8)
         )
-        item = Fingerprint(f"DUP#{candidate.site}#{digest}", "#")
-        item.update(
+        fields["fingerprint"] = f"DUP#{site.id}#{digest}"
+        fields["fingerprint_owner"] = f"{submission} {poster}"
+    return fields
+
+
+def guard_ops(tx: Any, prepared: Any) -> None:
+    """Add the guards of ``prepared`` to a store transaction (named for cancellations)."""
+    from chalicelib.models import Fingerprint, RateWindow
+
+    if prepared.site_window and prepared.site_limit:
+        start = int(prepared.site_window.rsplit("#", 1)[1])
+        tx.update(
+            "site_rate",
+            RateWindow(prepared.site_window, "#"),
+            actions=[
+                RateWindow.n.add(1),
+                RateWindow.kind.set(RateWindow),
+                RateWindow.expires.set(clock.at(start + 120)),
+            ],
+            condition=RateWindow.n.does_not_exist() | (RateWindow.n < prepared.site_limit),
+        )
+    if prepared.fingerprint and prepared.fingerprint_owner:
+        mine = prepared.fingerprint_owner
+        tx.update(
+            "fingerprint",
+            Fingerprint(prepared.fingerprint, "#"),
             actions=[
                 Fingerprint.n.add(1),
                 Fingerprint.kind.set(Fingerprint),
-                Fingerprint.owner.set(Fingerprint.owner | f"{submission} {poster}"),
+                Fingerprint.owner.set(Fingerprint.owner | mine),
                 Fingerprint.expires.set(clock.at(clock.now() + DUPLICATE_WINDOW_SECONDS)),
-            ]
+            ],
+            condition=Fingerprint.owner.does_not_exist() | (Fingerprint.owner == mine),
         )
-        if int(item.n) <= 1:
-            return None
-        first_submission, _, first_poster = (item.owner or "").partition(" ")
-        if candidate.idempotency_key and first_submission == submission:
-            return None  # a retry of the first post
-        if first_poster == poster:
-            return Verdict(HOLD, "the same text again from the same poster")
-        return Verdict(SPAM, "duplicate text")
+
+
+def after_guard_failure(
+    prepared: Any, failed: set[str], store: Callable[[Any], Any]
+) -> tuple[int, dict[str, Any]] | None:
+    """A guard's condition failed: 429 for the site's ceiling, or store the comment again
+    as spam / held when its text is a duplicate. None when no guard failed."""
+    import dataclasses
+
+    from chalicelib.errors import RateLimited
+
+    if "site_rate" in failed and prepared.site_window:
+        start = int(prepared.site_window.rsplit("#", 1)[1])
+        now = clock.now()
+        if now < start + 60:
+            retry_after = max(1, int(start + 60 - now + 0.999))
+            raise RateLimited(
+                f"This site is receiving too many comments right now. Please wait "
+                f"{retry_after} s and send again.",
+                retry_after=retry_after,
+            )
+        # A late store (a queued comment stored after its window): never refuse it.
+        return store(dataclasses.replace(prepared, site_window=None, site_limit=None))
+    if "fingerprint" in failed and prepared.fingerprint:
+        verdict = _duplicate_verdict(prepared.fingerprint, prepared.fingerprint_owner or "")
+        return store(
+            dataclasses.replace(
+                prepared, status=apply(prepared.status, verdict), fingerprint=None,
+                fingerprint_owner=None,
+            )
+        )  # fmt: skip
+    return None
+
+
+def _duplicate_verdict(pk: str, mine: str) -> Verdict:
+    from chalicelib.models import Fingerprint
+
+    try:
+        first = Fingerprint.get(pk, "#", consistent_read=True).owner or ""
+    except Fingerprint.DoesNotExist:
+        return Verdict(HOLD, "duplicate text")
+    if first.partition(" ")[2] == mine.partition(" ")[2]:
+        return Verdict(HOLD, "the same text again from the same poster")
+    return Verdict(SPAM, "duplicate text")
 
 
 # --- the pipeline ---------------------------------------------------------------------------
 
-_checks: list[Check] = [SiteRate(), LinkLimit(), Duplicate()]
+_checks: list[Check] = [LinkLimit()]
 
 
 def checks() -> list[Check]:

@@ -194,3 +194,32 @@ def test_a_verdict_never_loosens_the_moderation_mode():
     assert spam.apply("approved", spam.Verdict(spam.HOLD)) == "pending"
     assert spam.apply("pending", spam.Verdict(spam.SPAM)) == "spam"
     assert spam.apply("spam", spam.Verdict(spam.HOLD)) == "spam"
+
+
+def test_a_comment_stored_after_its_minute_is_never_refused_by_the_site_ceiling(site, monkeypatch):
+    tune(monkeypatch, site_rate_limit_per_minute=1)
+    start = 1_800_000_000.0
+    monkeypatch.setattr(clock, "now", lambda: start)
+    post("fills the window", ip="198.51.100.1")
+    prepared = comments.prepare(
+        sites.get_site("myblog"), "/a", NewComment(text="queued"), ip="192.0.2.1"
+    )
+    with pytest.raises(RateLimited):
+        comments.store(prepared)
+    monkeypatch.setattr(clock, "now", lambda: start + 61)  # a queue replay, later
+    assert comments.store(prepared)[0] == 201
+    assert stored_status(prepared.id) == "approved"
+
+
+def test_the_guards_ride_in_the_comments_own_transaction(site):
+    from chalicelib.models import ALL_TABLES
+
+    calls = []
+    clients = {id(c): c for c in (m._get_connection().connection.client for m in ALL_TABLES)}
+    for client in clients.values():
+        client.meta.events.register(
+            "before-call.dynamodb", lambda model, **kw: calls.append(model.name)
+        )
+    post(LONG)
+    writes = [name for name in calls if name not in {"GetItem", "Query"}]
+    assert sorted(writes) == ["TransactWriteItems", "UpdateItem"]  # IP window + the comment
