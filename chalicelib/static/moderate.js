@@ -137,6 +137,7 @@
         onclick: () => act(c.id, action),
       }, LABELS[action]));
     }
+    actions.append(el('button', { type: 'button', 'data-action': 'edit', onclick: () => editComment(c) }, 'Edit'));
     actions.append(el('button', { type: 'button', 'data-action': 'ban', onclick: () => banAuthor(c) }, 'Ban author'));
     actions.append(el('button', { type: 'button', 'data-action': 'lock', onclick: () => lockThread(c.thread, true) }, 'Lock thread'));
     const meta = el('div', { class: 'meta' }, [
@@ -189,6 +190,35 @@
       alertError('');
       announce(`Comment ${data.comment.status}.`);
     } catch (error) { report(error); }
+  }
+
+  function editComment(c) {
+    const node = $(`#comments [data-id="${CSS.escape(c.id)}"]`);
+    if (!node || node.querySelector('form.edit')) return;
+    const text = node.querySelector('.text');
+    const area = el('textarea', { rows: '5', 'aria-label': `Text of the comment by ${c.author || '(no name)'}` });
+    area.value = c.text || '';
+    const form = el('form', { class: 'edit' }, [
+      area,
+      el('div', { class: 'row' }, [
+        el('button', { type: 'submit', class: 'primary' }, 'Save text'),
+        el('button', { type: 'button', onclick: () => { form.remove(); text.hidden = false; } }, 'Cancel'),
+      ]),
+    ]);
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      try {
+        const data = await api('PATCH', `comments/${encodeURIComponent(c.id)}`, { text: area.value });
+        c.text = data.comment.text;
+        text.textContent = c.text;
+        form.remove(); text.hidden = false;
+        alertError('');
+        announce('Comment text saved.');
+      } catch (error) { report(error); }
+    });
+    text.hidden = true;
+    text.after(form);
+    area.focus();
   }
 
   function selectedIds() {

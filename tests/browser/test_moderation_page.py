@@ -71,6 +71,25 @@ def test_a_moderator_approves_from_the_queue_one_by_one_and_in_bulk(page, api, h
     assert errors == []
 
 
+def test_a_moderator_edits_a_comments_text(page, api, held_site, errors):
+    site_id, key = held_site
+    thread = thread_key()
+    api.post(thread, site=site_id, text="teh typo")
+    sign_in(page, site_id, key)
+    comment(page, "teh typo").get_by_role("button", name="Edit").click()
+    box = page.get_by_role("textbox", name=re.compile("^Text of the comment"))
+    expect(box).to_be_focused()
+    box.fill("the *typo*, fixed")
+    page.get_by_role("button", name="Save text").click()
+    expect(page.get_by_role("status")).to_have_text("Comment text saved.")
+    expect(comment(page, "the *typo*, fixed")).to_have_count(1)
+    comment(page, "fixed").get_by_role("button", name="Approve").click()
+    expect(comment(page, "fixed")).to_have_count(0)
+    (shown,) = api.comments(thread, site=site_id)["comments"]
+    assert shown["html"] == "<p>the <em>typo</em>, fixed</p>"
+    assert errors == []
+
+
 def test_a_moderator_marks_spam_and_finds_it_in_the_spam_folder(page, api, held_site, errors):
     site_id, key = held_site
     thread = thread_key()
