@@ -497,7 +497,8 @@ def status(now: float | None = None) -> dict[str, Any]:
 
 
 def _public_report(report: dict[str, Any]) -> dict[str, Any]:
-    """A stored report without anything a stranger shouldn't see (no table names)."""
+    """A stored report without anything a stranger shouldn't see (no table names, no
+    per-site moderation backlogs)."""
     if not report:
         return report
     checks = []
@@ -505,6 +506,10 @@ def _public_report(report: dict[str, Any]) -> dict[str, Any]:
         check = dict(check)
         if check["name"] == "tables":
             check["values"] = {}
+        if check["name"] == "moderation":  # per-site backlogs are the sites' business
+            waiting = sum((check.get("values") or {}).get("waiting", {}).values())
+            check["values"] = {"waiting": waiting}
+            check["detail"] = f"{waiting} comments waiting for a moderator (all sites)"
         checks.append(check)
     return {**report, "checks": checks}
 

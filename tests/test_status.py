@@ -88,6 +88,8 @@ def test_status_json_has_states_reports_timeline_and_notes(probed):
     assert body["notes"][0]["id"] == note.id
     assert body["notes"][0]["summary"] == "Slow writes in us-east-1"
     assert "sidenote-test-" not in response.body.decode()  # no table names in public
+    moderation = next(c for c in region["report"]["checks"] if c["name"] == "moderation")
+    assert moderation["values"] == {"waiting": 0} and "myblog" not in json.dumps(moderation)
 
 
 def test_status_shows_a_state_still_waiting_for_confirmation(probed, faults):
