@@ -413,9 +413,7 @@ def key_for(secret: str) -> KeyInfo | None:
     from chalicelib import replicas  # this region's replica, else a fallback's
 
     try:
-        item = replicas.read(
-            lambda: ModeratorKey.get(f"KEY#{tokens.api_key_hash(secret)}", "#KEY")
-        )
+        item = replicas.read(lambda: ModeratorKey.get(f"KEY#{tokens.api_key_hash(secret)}", "#KEY"))
     except ModeratorKey.DoesNotExist:
         return None
     return None if item.revoked else _key_info(item)
