@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -173,7 +174,9 @@ def create_other_region() -> None:
         replicas.model_for(model, OTHER).create_table(wait=True)
 
 
+@functools.cache
 def raw_client(region: str) -> Any:
+    """A plain DynamoDB client of ``region`` (one per region: clients are slow to make)."""
     from botocore.session import get_session
 
     return get_session().create_client("dynamodb", region_name=region)
