@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench install system-deps db clean
+.PHONY: run test test-fast lint bench install system-deps db widget clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,16 @@ system-deps: ## Debian packages the browser tests need (only where missing; need
 	  else echo "chromium is missing: browser tests will be skipped (run as root to install)"; fi; \
 	fi
 
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+EMBED_MIN := chalicelib/static/embed.min.js
+$(EMBED_MIN): chalicelib/static/embed.js node_modules/.installed
+	node_modules/.bin/terser $< --compress --mangle --comments '/^!/' --output $@
+
+widget: $(EMBED_MIN) ## minify the widget (the served copy; commit it with the source)
+
 run: install db ## serve the demo blog on http://127.0.0.1:8000/demo
 	$(PY) scripts/devstack.py run
 
@@ -33,7 +43,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: install db system-deps lint ## everything CI runs
+test: install db system-deps node_modules/.installed lint ## everything CI runs
 	$(VENV)/bin/pytest -q
 
 test-fast: install ## unit and contract tests only (moto in-process)

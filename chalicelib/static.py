@@ -15,7 +15,7 @@ from chalicelib.config import settings
 from chalicelib.errors import NotFound
 
 ROOT = Path(__file__).parent / "static"
-_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*(/[a-z0-9][a-z0-9-]*)*\.(js|html|css|svg)$")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*(/[a-z0-9][a-z0-9-]*)*(\.min)?\.(js|html|css|svg)$")
 _TYPES = {
     "js": "text/javascript; charset=utf-8",
     "html": "text/html; charset=utf-8",
@@ -50,8 +50,20 @@ def base_url(request: Request) -> str:
     return f"{proto}://{host}{prefix}"
 
 
+#: Assets served from a minified copy (made by ``make widget`` with a pinned terser and
+#: committed, so running needs no build step; the readable source stays beside it).
+MINIFIED = {"embed.js": "embed.min.js"}
+
+
+def served(name: str) -> str:
+    """The file that answers for ``name``: its minified copy where one exists."""
+    small = MINIFIED.get(name)
+    return small if small and (ROOT / small).is_file() else name
+
+
 def asset(request: Request, name: str) -> Response:
     """Serve a static asset. With ``?v=<version>`` it is immutable; without, cached a day."""
+    name = served(name)
     text = read(name)
     kind = name.rsplit(".", 1)[-1]
     wanted = (request.query_params or {}).get("v")

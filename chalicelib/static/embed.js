@@ -101,11 +101,18 @@
     let sort = get('sort') === 'newest' ? 'newest' : 'oldest', all = [], cursor = null, meta = {};
 
     const title = h('h2', {}, [s.loading]), live = h('p.sn-s', { role: 'status' }), list = h('ol.sn-l');
+    const note = h('p.sn-s', { role: 'status' });
+    // Trouble (a saved copy, a degraded read, a queued or refused post): show the operators'
+    // active status note, if the service says one applies to this site.
+    const notice = async () => {
+      const x = await call('GET', `/sites/${enc(site)}/status`), n = x.j.note;
+      if (x.j.show_note && n) note.replaceChildren(h('a', { href: safeUrl(n.url) || '#' }, [n.summary]));
+    };
     const more = btn(s.more, () => load(true));
     const sorts = ['oldest', 'newest'].map(v => btn(s[v], () => { sort = v; put('sort', v); load(); }));
     const main = form();
     root.replaceChildren(h('section.sn', { 'aria-label': s.title }, [
-      h('div.sn-top', {}, [title, h('div.sn-top', { role: 'group', 'aria-label': s.sort }, sorts)]), live, main, list, more]));
+      h('div.sn-top', {}, [title, h('div.sn-top', { role: 'group', 'aria-label': s.sort }, sorts)]), note, live, main, list, more]));
 
     const find = id => all.find(c => c.id === id);
     const mine = () => get('p:' + ck) || [];
@@ -127,12 +134,14 @@
         all = next ? all.concat(got.filter(c => !find(c.id))) : got;
         put('c:' + ck, { meta, all });
         live.textContent = '';
+        if (x.j.degraded) notice();
         return render();
       }
       // API unreachable: show the last thread that rendered
       const c = !next && !(x.s > 0 && x.s < 500) && get('c:' + ck);
       if (c) { ({ meta, all } = c); cursor = null; render(); }
       live.replaceChildren(c ? s.saved : x.j.Message || s.offline, ' ', btn(s.retry, () => load(next)));
+      notice();
     };
 
     const render = () => {
@@ -260,6 +269,7 @@
         const x = await call('POST', `${base}?thread=${enc(thread)}`, body, { 'Idempotency-Key': dr.k });
         const c = x.j.comment, m = x.j.Message;
         busy = sub.disabled = false;
+        if (x.s === 202 || x.s === 503) notice();
         if (x.s > 200 && x.s < 203 && c) {
           put(dk, null);
           dr = { k: newKey() };

@@ -430,6 +430,20 @@ def test_read_only_shows_the_server_message(page, open_thread, new_site):
     assert [d["text"] for d in drafts(page).values()] == ["Hello?"]
 
 
+def test_a_refused_post_shows_the_operators_status_note(page, open_thread, new_site, live_stack):
+    site = new_site(read_only="Writes are paused for maintenance.")
+    live_stack.cli(
+        "status", "note", "Database maintenance until 18:00 UTC\nDetails…", "--site", site
+    )
+    open_thread(site=site)
+    form = main_form(page)
+    fill_form(form, "Hello?", "Ann")
+    form.get_by_role("button", name="Post comment").click()
+    note = page.locator("#sidenote .sn-s a")
+    expect(note).to_have_text("Database maintenance until 18:00 UTC")
+    assert "/status.html" in (note.get_attribute("href") or "")
+
+
 def test_other_errors_show_the_message(page, open_thread):
     open_thread()
     form = main_form(page)
