@@ -17,6 +17,7 @@ round-trip part against moto and checks the structural targets (counts, not timi
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -552,6 +553,48 @@ def _child(part: str, env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, __file__, "--part", part, *args], cwd=ROOT, env=env, check=True)
 
 
+def bench_widget() -> None:
+    """The widget in real Chromium against chalice local on DynamoDB Local (issue 3's figures)."""
+    print("== Widget: bytes and navigation → first comment painted (200-comment thread, Chromium)")
+    if not Path("/usr/bin/chromium").exists():
+        print("  skipped: /usr/bin/chromium is missing (make system-deps installs it)")
+        return
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import devstack
+
+    database = devstack.Database().start()
+    server = None
+    try:
+        env = devstack.stack_env(
+            database.endpoint,
+            SIDENOTE_RATE_LIMIT_PER_MINUTE="1000000",
+            SIDENOTE_SITE_RATE_LIMIT_PER_MINUTE="1000000",
+            SIDENOTE_LOG_LEVEL="WARNING",
+        )
+        server = devstack.ApiServer(env)
+        devstack.prepare(env, [server.url])
+        server.start()
+        result = subprocess.run(
+            [sys.executable, str(ROOT / "tests" / "browser" / "bench_widget.py"), server.url],
+            cwd=ROOT, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        figures = json.loads(result.stdout)
+        print(
+            f"  embed.js served: {figures['embed_js_bytes']} bytes, "
+            f"{figures['embed_js_gzip_bytes']} gzipped (budget 6144)"
+        )
+        print(
+            f"  first comment painted: median {figures['first_comment_paint_ms_median']} ms "
+            f"over {len(figures['first_comment_paint_ms_runs'])} cold runs "
+            f"{figures['first_comment_paint_ms_runs']} "
+            f"({figures['comments_rendered_first_page']} comments on the first page)"
+        )
+    finally:
+        if server:
+            server.stop()
+        database.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--part", choices=["all", "import", "roundtrips", "timing"], default="all")
@@ -586,6 +629,7 @@ def main() -> None:
             database.stop()
     if not args.no_timing:
         _child("timing", _child_env(), "--requests", str(args.requests))
+        bench_widget()
 
 
 if __name__ == "__main__":

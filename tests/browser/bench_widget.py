@@ -22,7 +22,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from browserkit import Api, mount_markup, serve
 
-EMBED = Path(__file__).resolve().parents[2] / "chalicelib" / "static" / "embed.js"
+STATIC = Path(__file__).resolve().parents[2] / "chalicelib" / "static"
+#: What /embed.js serves: the minified copy where it exists.
+EMBED = STATIC / "embed.min.js" if (STATIC / "embed.min.js").is_file() else STATIC / "embed.js"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
