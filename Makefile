@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench install system-deps db widget clean
+.PHONY: run test test-fast lint bench install system-deps db widget clean chaos
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,9 @@ test-fast: install ## unit and contract tests only (moto in-process)
 
 bench: install db ## performance figures (import time, round trips, cost, µs per request)
 	$(PY) scripts/bench.py
+
+chaos: install db ## game day: kill DynamoDB Local under traffic, count lost/doubled comments
+	$(PY) scripts/chaos.py
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache .hypothesis .ruff_cache

@@ -94,11 +94,15 @@ def queue() -> None:
 
 
 @queue.command("create")
-def queue_create() -> None:
+@click.option("--visibility-timeout", default=120, help="Seconds before a failed message returns.")
+@click.option("--max-receives", default=100, help="Receives before the dead-letter queue.")
+def queue_create(visibility_timeout: int, max_receives: int) -> None:
     """Create the queue and its dead-letter queue if missing (local stacks; AWS: deploy/)."""
     from chalicelib import writequeue
 
-    _echo_json(writequeue.create_queues())
+    _echo_json(
+        writequeue.create_queues(max_receives=max_receives, visibility_timeout=visibility_timeout)
+    )
 
 
 @queue.command("depth")
