@@ -112,7 +112,7 @@
     const sorts = ['oldest', 'newest'].map(v => btn(s[v], () => { sort = v; put('sort', v); load(); }));
     const main = form();
     root.replaceChildren(h('section.sn', { 'aria-label': s.title }, [
-      h('div.sn-top', {}, [title, h('div.sn-top', { role: 'group', 'aria-label': s.sort }, sorts)]), note, live, main, list, more]));
+      h('div.sn-top', {}, [title, h('div.sn-top', { role: 'group', 'aria-label': s.sort }, sorts)]), live, note, main, list, more]));
 
     const find = id => all.find(c => c.id === id);
     const mine = () => get('p:' + ck) || [];
