@@ -25,6 +25,27 @@ from chalicelib.models import ALL_TABLES
 ORIGIN = "https://blog.example"
 
 
+def patch_settings(monkeypatch, **changes):
+    """Replace the frozen settings in every module that imported them (all chalicelib
+    modules are imported first, so that none loaded later keeps the unpatched copy)."""
+    import dataclasses
+    import importlib
+    import pkgutil
+    import sys
+
+    import chalicelib
+    from chalicelib import config
+
+    for info in pkgutil.iter_modules(chalicelib.__path__, "chalicelib."):
+        importlib.import_module(info.name)
+    original = config.settings
+    patched = dataclasses.replace(original, **changes)
+    for module in list(sys.modules.values()):
+        if getattr(module, "settings", None) is original:
+            monkeypatch.setattr(module, "settings", patched)
+    return patched
+
+
 @pytest.fixture
 def aws():
     """moto in-process, with sidenote's tables created and no cached sites."""

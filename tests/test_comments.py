@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
-from moto import mock_aws
 
 from chalicelib import clock, comments, sites, tokens
 from chalicelib.errors import (
@@ -19,46 +16,12 @@ from chalicelib.errors import (
     ReadOnly,
     ThreadLocked,
 )
-from chalicelib.models import ALL_TABLES, Comment, ThreadItem, ThreadMeta
+from chalicelib.models import Comment, ThreadItem, ThreadMeta
 from chalicelib.validation import NewComment
 
 IP = "203.0.113.9"
 MISSING_ID = "01J9Z6Q3M8V7K2X4T5R6Y7W8N9"
-
-
-@pytest.fixture
-def aws():
-    """Like conftest's ``aws`` but keeps PynamoDB's botocore clients between tests.
-
-    A fresh ``mock_aws`` per test still gives every test empty tables; only the costly
-    client creation (~0.5 s per test) is skipped.
-    """
-    with mock_aws():
-        for model in ALL_TABLES:
-            model.create_table(wait=True)
-        sites.clear_cache()
-        yield
-        sites.clear_cache()
-
-
-def patch_settings(monkeypatch, **changes):
-    """Replace the frozen settings in every module that imported them (imported first, so
-    that a module loaded later cannot keep the patched copy)."""
-    import importlib
-    import pkgutil
-    import sys
-
-    import chalicelib
-    from chalicelib import config
-
-    for info in pkgutil.iter_modules(chalicelib.__path__, "chalicelib."):
-        importlib.import_module(info.name)
-    original = config.settings
-    patched = dataclasses.replace(original, **changes)
-    for module in list(sys.modules.values()):
-        if getattr(module, "settings", None) is original:
-            monkeypatch.setattr(module, "settings", patched)
-    return patched
+from tests.conftest import patch_settings
 
 
 def post(config, text="hello", *, key="/a", ip=None, idem=None, body_hash=None, **fields):

@@ -3,7 +3,6 @@ and a refused write stores nothing."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from urllib.parse import quote
@@ -13,7 +12,7 @@ from moto import mock_aws
 
 from chalicelib import comments, sites
 from chalicelib.models import ALL_TABLES, Comment, EphemeralItem, ThreadItem
-from tests.conftest import ORIGIN
+from tests.conftest import ORIGIN, patch_settings
 
 JSON = {"Content-Type": "application/json"}
 FIELDS = ["text", "author", "email", "website", "parent", "title", "url", "hp"]
@@ -54,26 +53,6 @@ def empty_tables(site):
         with model.batch_write() as batch:
             for item in model.scan():
                 batch.delete(item)
-
-
-def patch_settings(monkeypatch, **changes):
-    """Replace the frozen settings in every module that imported them (imported first, so
-    that a module loaded later cannot keep the patched copy)."""
-    import importlib
-    import pkgutil
-    import sys
-
-    import chalicelib
-    from chalicelib import config
-
-    for info in pkgutil.iter_modules(chalicelib.__path__, "chalicelib."):
-        importlib.import_module(info.name)
-    original = config.settings
-    patched = dataclasses.replace(original, **changes)
-    for module in list(sys.modules.values()):
-        if getattr(module, "settings", None) is original:
-            monkeypatch.setattr(module, "settings", patched)
-    return patched
 
 
 @pytest.fixture(autouse=True)

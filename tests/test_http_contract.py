@@ -2,54 +2,21 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import xml.etree.ElementTree as ET
 from urllib.parse import quote, urlencode
 
 import pytest
-from moto import mock_aws
 
 from chalicelib import clock, comments, sites, tokens
-from chalicelib.models import ALL_TABLES, ThreadMeta
-from tests.conftest import ORIGIN
+from chalicelib.models import ThreadMeta
+from tests.conftest import ORIGIN, patch_settings
 
 JSON = {"Content-Type": "application/json"}
 ATOM = "{http://www.w3.org/2005/Atom}"
 EMAIL = "ann.secret@example.org"
 LOCAL_IP = "127.0.0.1"
 MISSING_ID = "01J9Z6Q3M8V7K2X4T5R6Y7W8N9"
-
-
-@pytest.fixture
-def aws():
-    """Like conftest's ``aws`` but keeps PynamoDB's botocore clients between tests (fast)."""
-    with mock_aws():
-        for model in ALL_TABLES:
-            model.create_table(wait=True)
-        sites.clear_cache()
-        yield
-        sites.clear_cache()
-
-
-def patch_settings(monkeypatch, **changes):
-    """Replace the frozen settings in every module that imported them (imported first, so
-    that a module loaded later cannot keep the patched copy)."""
-    import importlib
-    import pkgutil
-    import sys
-
-    import chalicelib
-    from chalicelib import config
-
-    for info in pkgutil.iter_modules(chalicelib.__path__, "chalicelib."):
-        importlib.import_module(info.name)
-    original = config.settings
-    patched = dataclasses.replace(original, **changes)
-    for module in list(sys.modules.values()):
-        if getattr(module, "settings", None) is original:
-            monkeypatch.setattr(module, "settings", patched)
-    return patched
 
 
 @pytest.fixture(autouse=True)
