@@ -30,7 +30,7 @@ from tests.resilience import (
 )
 
 COMMENTS = 2_400
-PHASE = 100  # posts per phase
+PHASE = 50  # posts per phase
 THREADS = 25
 #: The fault schedule, cycled: (name, reads, writes, queue, fault).
 PHASES = [
@@ -65,6 +65,36 @@ def settle(tally: Counter[str]) -> None:
                     )
 
 
+def _snapshot_each_table_once(monkeypatch) -> None:
+    """moto snapshots a table once per operation of a transaction (for rollback), all
+    before applying any: the snapshots of one table are identical, so take one."""
+    import copy
+    import types
+
+    from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
+
+    original = models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self, transact_items):
+        taken: dict[int, Table] = {}
+
+        def deepcopy(value, *args):
+            if isinstance(value, Table):
+                if id(value) not in taken:
+                    taken[id(value)] = copy.deepcopy(value)
+                return taken[id(value)]
+            return copy.deepcopy(value, *args)
+
+        monkeypatch.setattr(models, "copy", types.SimpleNamespace(deepcopy=deepcopy))
+        try:
+            return original(self, transact_items)
+        finally:
+            monkeypatch.setattr(models, "copy", copy)
+
+    monkeypatch.setattr(models.DynamoDBBackend, "transact_write_items", transact_write_items)
+
+
 @pytest.fixture
 def stack(client, monkeypatch):
     patch_settings(
@@ -86,6 +116,7 @@ def stack(client, monkeypatch):
     for region in (HOME, OTHER):
         for table in dynamodb_backends[DEFAULT_ACCOUNT_ID][region].tables.values():
             table.stream_shard = None
+    _snapshot_each_table_once(monkeypatch)
     FAULTS.hook()
     yield client
     reset_state()
