@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import random
 from collections.abc import Iterator
@@ -23,6 +22,9 @@ from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeou
 from chalicelib import replicas, writequeue
 from chalicelib.config import settings
 from chalicelib.models import ALL_TABLES
+from tests.conftest import patch_settings
+
+__all__ = ["patch_settings"]  # re-exported for the resilience suites
 
 HOME, OTHER = "us-east-1", "eu-west-1"
 READS = {"GetItem", "Query", "BatchGetItem", "Scan", "TransactGetItems"}
@@ -144,28 +146,6 @@ def no_backoff(monkeypatch: Any) -> None:
     from botocore.retries import standard
 
     monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, context: 0)
-
-
-def patch_settings(monkeypatch: Any, **changes: Any) -> Any:
-    """Replace the frozen settings in every chalicelib module that imported them."""
-    import importlib
-    import pkgutil
-    import sys
-
-    import chalicelib
-    from chalicelib import config
-
-    for info in pkgutil.iter_modules(chalicelib.__path__, "chalicelib."):
-        try:
-            importlib.import_module(info.name)
-        except ImportError:  # a module someone is still writing
-            continue
-    original = config.settings
-    patched = dataclasses.replace(original, **changes)
-    for module in list(sys.modules.values()):
-        if getattr(module, "settings", None) is original:
-            monkeypatch.setattr(module, "settings", patched)
-    return patched
 
 
 def create_other_region() -> None:

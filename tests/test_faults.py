@@ -33,21 +33,6 @@ JSON_HEADERS = {"Content-Type": "application/json"}
 
 
 @pytest.fixture
-def aws():
-    """Like conftest's ``aws`` but keeps PynamoDB's botocore clients between tests (fast)."""
-    from moto import mock_aws
-
-    from chalicelib.models import ALL_TABLES
-
-    with mock_aws():
-        for model in ALL_TABLES:
-            model.create_table(wait=True)
-        sites.clear_cache()
-        yield
-        sites.clear_cache()
-
-
-@pytest.fixture
 def stack(client, monkeypatch):
     """Two regions (us-east-1 local, eu-west-1 fallback), a write queue, faults off."""
     patch_settings(monkeypatch, regions=(HOME, OTHER), rate_limit_per_minute=100_000)
