@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-	printf '#!/bin/sh\ncd "%s" && exec "%s" -m chalicelib.cli "$$@"\n' "$(CURDIR)" "$(CURDIR)/$(PY)" > $(VENV)/bin/sidenote
+	printf '#!/bin/sh\ncd "%s" && exec "%s" -m sidenote_cli "$$@"\n' "$(CURDIR)" "$(CURDIR)/$(PY)" > $(VENV)/bin/sidenote
 	chmod +x $(VENV)/bin/sidenote
 	touch $(STAMP)
 

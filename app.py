@@ -7,17 +7,19 @@ from __future__ import annotations
 
 from chalice import Chalice, Response
 
-from chalicelib import comments, sites, static, tracing, web, writequeue
-from chalicelib.config import settings
-from chalicelib.errors import InvalidRequest
-from chalicelib.idempotency import fingerprint
-from chalicelib.validation import (
+from chalicelib.platform import static, tracing, web
+from chalicelib.platform.config import settings
+from chalicelib.platform.errors import InvalidRequest
+from chalicelib.platform.validation import (
     check_idempotency_key,
     normalize_thread_key,
     parse_edit,
     parse_limit,
     parse_new_comment,
 )
+from chalicelib.resilience import writequeue
+from chalicelib.store import comments, sites
+from chalicelib.store.idempotency import fingerprint
 
 app = Chalice(app_name="sidenote")
 app.register_middleware(web.edge, "http")
@@ -112,7 +114,7 @@ def post_counts(site: str) -> Response:
 @app.route("/sites/{site}/feed.atom", methods=["GET"])
 @web.storage_guard
 def feed(site: str) -> Response:
-    from chalicelib.feed import atom
+    from chalicelib.threads.feed import atom
 
     config = sites.get_site(site)
     thread = _thread() if _query("thread") is not None else None
@@ -140,7 +142,7 @@ def store_queued_comments(event) -> dict:
 
 @app.route("/health", methods=["GET"])
 def health() -> Response:
-    from chalicelib import health as probe
+    from chalicelib.health import readiness as probe
 
     ok, detail = probe.can_serve()
     return web.json_response(
@@ -151,7 +153,7 @@ def health() -> Response:
 
 @app.route("/openapi.json", methods=["GET"])
 def openapi() -> Response:
-    from chalicelib.openapi import document
+    from chalicelib.routes.openapi import document
 
     return web.cacheable_json(_request(), document(static.base_url(_request())))
 
@@ -161,7 +163,7 @@ def openapi() -> Response:
 
 
 def _moderation_guard(event, get_response):
-    from chalicelib import auth
+    from chalicelib.moderation import auth
 
     return auth.guard(event, get_response)
 
@@ -171,19 +173,19 @@ app.register_middleware(_moderation_guard, "http")
 
 @app.authorizer(ttl_seconds=30)  # auth.CACHE_SECONDS: the longest a revoked key still works
 def moderator_key(auth_request):
-    from chalicelib import auth
+    from chalicelib.moderation import auth
 
     return auth.authorizer_response(auth_request.token)
 
 
 def _moderation():
-    from chalicelib import moderation
+    from chalicelib.moderation import service as moderation
 
     return moderation
 
 
 def _moderator():
-    from chalicelib import auth
+    from chalicelib.moderation import auth
 
     return auth.current(_request())
 
@@ -321,7 +323,7 @@ def moderate_js() -> Response:
 
 @app.schedule("rate(5 minutes)", name="notify_moderators")
 def notify_moderators(event) -> None:
-    from chalicelib import notify
+    from chalicelib.moderation import notify
 
     notify.flush()
 
@@ -331,7 +333,7 @@ def notify_moderators(event) -> None:
 
 @app.schedule("rate(1 minute)", name="probe")
 def probe(event) -> None:
-    from chalicelib import probes, reports
+    from chalicelib.health import probes, reports
 
     with probes.budget():  # tight DynamoDB limits: a hung store must not eat the timeout
         reports.probe_and_record()
@@ -339,14 +341,14 @@ def probe(event) -> None:
 
 @app.schedule("cron(5 0 * * ? *)", name="daily_digest")
 def daily_digest(event) -> None:
-    from chalicelib import digest
+    from chalicelib.health import digest
 
     digest.run()
 
 
 def _count_outcomes(event, get_response):
     """Count 202 / 503 / 5xx answers for the probes (best effort, lazily imported)."""
-    from chalicelib.errors import SidenoteError
+    from chalicelib.platform.errors import SidenoteError
 
     status = 500
     try:
@@ -359,7 +361,7 @@ def _count_outcomes(event, get_response):
         return response
     finally:
         if status == 202 or status >= 500:
-            from chalicelib import reports
+            from chalicelib.health import reports
 
             reports.count_outcome(status, (event.uri_params or {}).get("site"))
 
@@ -369,7 +371,7 @@ app.register_middleware(_count_outcomes, "http")
 
 @app.route("/status", methods=["GET"])
 def status_json() -> Response:
-    from chalicelib import statuspage
+    from chalicelib.health import statuspage
 
     body, ok = statuspage.read()
     return web.json_response(body, status=200 if ok else 503)
@@ -377,7 +379,7 @@ def status_json() -> Response:
 
 @app.route("/status.html", methods=["GET"])
 def status_html() -> Response:
-    from chalicelib import statuspage
+    from chalicelib.health import statuspage
 
     body, ok = statuspage.read()
     return Response(
@@ -390,7 +392,7 @@ def status_html() -> Response:
 @app.route("/status.atom", methods=["GET"])
 @web.storage_guard
 def status_atom() -> Response:
-    from chalicelib import notes, statuspage
+    from chalicelib.health import notes, statuspage
 
     document = statuspage.atom(static.base_url(_request()), notes.recent())
     return web.cacheable(_request(), document, content_type="application/atom+xml; charset=utf-8")
@@ -399,7 +401,7 @@ def status_atom() -> Response:
 @app.route("/sites/{site}/status", methods=["GET"])
 @web.storage_guard
 def site_status(site: str) -> Response:
-    from chalicelib import statuspage
+    from chalicelib.health import statuspage
 
     summary = statuspage.site_summary(static.base_url(_request()), sites.get_site(site))
     return web.cacheable_json(_request(), summary)
@@ -408,13 +410,13 @@ def site_status(site: str) -> Response:
 @app.route("/sites/{site}/moderation/report", methods=["GET"], authorizer=moderator_key)
 @web.storage_guard
 def moderation_report(site: str) -> Response:
-    from chalicelib import digest
+    from chalicelib.health import digest
 
     config = sites.get_site(site)
     _moderator()  # the moderation guard has checked the key; this names who asked
     found = digest.report_for(config, digest.parse_day(_query("day")))
     if found is None:
-        from chalicelib.errors import NotFound
+        from chalicelib.platform.errors import NotFound
 
         raise NotFound("There is no report for that day.")
     return web.json_response(found)

@@ -1,7 +1,7 @@
 """Write the CloudFormation templates that ``chalice package --merge-template`` merges.
 
 One definition of the schema: the DynamoDB tables come from the PynamoDB models (through
-``chalicelib.provisioning``, which ``sidenote tables create`` uses too), the regions from
+``chalicelib.store.provisioning``, which ``sidenote tables create`` uses too), the regions from
 the ``prod-*`` stages in ``.chalice/config.json``. Run ``python deploy/build.py`` after
 changing a model; ``tests/test_template.py`` fails while the files are out of date.
 
@@ -46,8 +46,8 @@ def _suffix(table_name: str, prefix: str) -> str:
 
 def global_table(model: type, regions: list[str]) -> dict:
     """``AWS::DynamoDB::GlobalTable`` of a model (the same spec the CLI creates)."""
-    from chalicelib.config import settings
-    from chalicelib.provisioning import table_spec
+    from chalicelib.platform.config import settings
+    from chalicelib.store.provisioning import table_spec
 
     spec = table_spec(model)
     properties: dict = {
@@ -84,7 +84,7 @@ def global_table(model: type, regions: list[str]) -> dict:
 
 
 def _logical(model: type) -> str:
-    from chalicelib.config import settings
+    from chalicelib.platform.config import settings
 
     name = _suffix(model.Meta.table_name, settings.table_prefix)
     return name.title().replace("-", "") + "Table"
@@ -94,7 +94,7 @@ def queue_resources() -> dict:
     """This region's write queue, dead-letter queue and an alarm on dead letters, plus
     what the merge changes in chalice's own resources: the SQS trigger points at the
     queue (and reports partial batch failures) and the API knows the queue's URL."""
-    from chalicelib.config import settings
+    from chalicelib.platform.config import settings
 
     fourteen_days = 14 * 24 * 3600
     return {
@@ -324,7 +324,7 @@ def cloudfront_resources() -> dict:
 
 
 def home_template(regions: list[str]) -> dict:
-    from chalicelib.models import ALL_TABLES
+    from chalicelib.store.models import ALL_TABLES
 
     return {
         "AWSTemplateFormatVersion": "2010-09-09",

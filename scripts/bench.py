@@ -160,7 +160,7 @@ class CallLog:
     def attach(self) -> None:
         """Hook the botocore client of each table's model. Discriminator subclasses are made
         to share their base's connection, so one client per table sees every call."""
-        from chalicelib.models import ALL_TABLES
+        from chalicelib.store.models import ALL_TABLES
 
         for base in ALL_TABLES:
             for sub in _subclasses(base):
@@ -247,8 +247,8 @@ class Measured:
 def seed(site: Any, *, thread_size: int, count_threads: int, seeded: int) -> list[str]:
     """A thread of ``thread_size`` approved comments and ``seeded`` of ``count_threads``
     threads with one comment each. Stored directly (no HTTP, no rate limit)."""
-    from chalicelib import comments
-    from chalicelib.validation import NewComment
+    from chalicelib.platform.validation import NewComment
+    from chalicelib.store import comments
 
     def add(key: str, n: int) -> None:
         text = (
@@ -293,7 +293,7 @@ def round_trips(
     import json
     from urllib.parse import quote
 
-    from chalicelib import sites
+    from chalicelib.store import sites
 
     keys = seed(site, thread_size=thread_size, count_threads=count_threads, seeded=seeded)
     sid = site.id
@@ -420,7 +420,7 @@ def print_round_trips(results: list[Measured], backend: str) -> None:
     first = next(v for k, v in targets.items() if k.startswith("list: first page"))
     post = targets.get("post: approved comment")
     counts = next(v for k, v in targets.items() if k.startswith("counts: GET"))
-    from chalicelib.config import settings
+    from chalicelib.platform.config import settings
 
     regions = len(settings.regions)
     print(f"targets: list first page = 1 call: {first}; post <= 2: {post};"
@@ -440,8 +440,8 @@ def part_round_trips(backend: str) -> None:
         from chalice.test import Client
 
         from app import app
-        from chalicelib import sites
-        from chalicelib.models import ALL_TABLES
+        from chalicelib.store import sites
+        from chalicelib.store.models import ALL_TABLES
 
         for model in ALL_TABLES:
             if model.exists():
@@ -474,8 +474,8 @@ def part_timing(requests: int) -> None:
         from chalice.test import Client
 
         from app import app
-        from chalicelib import sites
-        from chalicelib.models import ALL_TABLES
+        from chalicelib.store import sites
+        from chalicelib.store.models import ALL_TABLES
 
         for model in ALL_TABLES:
             model.create_table(wait=True)

@@ -216,7 +216,7 @@ def main() -> int:
         replicator.start()
         server = devstack.ApiServer(env).start()
         worker = subprocess.Popen(
-            [sys.executable, "-m", "chalicelib.cli", "queue", "drain", "--follow"],
+            [sys.executable, "-m", "sidenote_cli", "queue", "drain", "--follow"],
             cwd=devstack.ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True,
         )  # fmt: skip

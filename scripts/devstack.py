@@ -156,7 +156,7 @@ def stack_env(endpoint: str, **extra: str) -> dict[str, str]:
 def cli(env: dict[str, str], *args: str) -> str:
     """Run the ``sidenote`` CLI; return its standard output."""
     result = subprocess.run(
-        [sys.executable, "-m", "chalicelib.cli", *args],
+        [sys.executable, "-m", "sidenote_cli", *args],
         cwd=ROOT, env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     if result.returncode != 0:
@@ -230,7 +230,7 @@ def start_probe_loop(env: dict[str, str]) -> subprocess.Popen:
     """``sidenote status probe-loop``: the health probe, since schedules don't fire locally.
     Its interval is ``SIDENOTE_PROBE_INTERVAL`` (seconds, default 60)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "chalicelib.cli", "status", "probe-loop"],
+        [sys.executable, "-m", "sidenote_cli", "status", "probe-loop"],
         cwd=ROOT, env=env, start_new_session=True,
     )  # fmt: skip
 

@@ -19,8 +19,8 @@ os.environ.pop("DYNAMODB_ENDPOINT", None)
 import pytest
 from moto import mock_aws
 
-from chalicelib import sites
-from chalicelib.models import ALL_TABLES
+from chalicelib.store import sites
+from chalicelib.store.models import ALL_TABLES
 
 ORIGIN = "https://blog.example"
 
@@ -34,9 +34,9 @@ def patch_settings(monkeypatch, **changes):
     import sys
 
     import chalicelib
-    from chalicelib import config
+    from chalicelib.platform import config
 
-    for info in pkgutil.iter_modules(chalicelib.__path__, "chalicelib."):
+    for info in pkgutil.walk_packages(chalicelib.__path__, "chalicelib."):
         importlib.import_module(info.name)
     original = config.settings
     patched = dataclasses.replace(original, **changes)

@@ -9,8 +9,9 @@ from dataclasses import replace
 import boto3
 from botocore.exceptions import ClientError
 
-from chalicelib import config, reports
-from chalicelib.models import (
+from chalicelib.health import reports
+from chalicelib.platform import config
+from chalicelib.store.models import (
     Canary,
     DigestRecord,
     EphemeralItem,
@@ -97,7 +98,7 @@ class Inbox:
 
 def with_queues() -> None:
     """The write queue and its dead-letter queue, in moto (fresh SQS client)."""
-    from chalicelib import writequeue
+    from chalicelib.resilience import writequeue
 
     writequeue.reset()
     writequeue.create_queues()
@@ -105,7 +106,7 @@ def with_queues() -> None:
 
 def use_settings(monkeypatch, **changes) -> None:
     """Other settings for this test; and no "slow store" verdicts (tests don't time things)."""
-    from chalicelib import probes
+    from chalicelib.health import probes
 
     monkeypatch.setattr(config, "settings", replace(config.settings, **changes))
     monkeypatch.setattr(probes, "SLOW_MS", 3_600_000.0)

@@ -19,9 +19,10 @@ from typing import Any
 
 from botocore.exceptions import ClientError, EndpointConnectionError, ReadTimeoutError
 
-from chalicelib import replicas, writequeue
-from chalicelib.config import settings
-from chalicelib.models import ALL_TABLES
+from chalicelib.platform.config import settings
+from chalicelib.resilience import writequeue
+from chalicelib.store import replicas
+from chalicelib.store.models import ALL_TABLES
 from tests.conftest import patch_settings
 
 __all__ = ["patch_settings"]  # re-exported for the resilience suites
@@ -256,7 +257,8 @@ def reset_state() -> None:
     FAULTS.clear()
     replicas.reset()
     writequeue.reset()
-    from chalicelib import sites, switches
+    from chalicelib.resilience import switches
+    from chalicelib.store import sites
 
     sites.clear_cache()
     switches.clear_cache()

@@ -9,7 +9,9 @@ import re
 
 import pytest
 
-from chalicelib import auth, clock, config, sites
+from chalicelib.moderation import auth
+from chalicelib.platform import clock, config
+from chalicelib.store import sites
 
 ULID_A = "01J9Z6Q3M8V7K2X4T5R6Y7W8N9"
 UNKNOWN_KEY = "sn_" + "A" * 43
@@ -175,7 +177,7 @@ def test_another_sites_key_does_not_count_as_a_failed_attempt(client, keys, monk
 
 
 def test_failed_attempts_are_counted_under_a_keyed_hash_of_the_ip_never_the_ip(client, keys):
-    from chalicelib.models import EphemeralItem
+    from chalicelib.store.models import EphemeralItem
 
     call(client, "GET", "/sites/myblog/moderation/settings", UNKNOWN_KEY)
     stored = json.dumps([item.attribute_values for item in EphemeralItem.scan()], default=str)

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib import comments, config
-from chalicelib.config import settings
+from chalicelib.platform import config
+from chalicelib.platform.config import settings
+from chalicelib.store import comments
 
 BENCH = Path(__file__).resolve().parent.parent / "scripts" / "bench.py"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib import clock, comments, sites, tokens
-from chalicelib.errors import (
+from chalicelib.platform import clock, tokens
+from chalicelib.platform.errors import (
     Banned,
     CommentNotFound,
     EditNotAllowed,
@@ -16,8 +16,9 @@ from chalicelib.errors import (
     ReadOnly,
     ThreadLocked,
 )
-from chalicelib.models import Comment, ThreadItem, ThreadMeta
-from chalicelib.validation import NewComment
+from chalicelib.platform.validation import NewComment
+from chalicelib.store import comments, sites
+from chalicelib.store.models import Comment, ThreadItem, ThreadMeta
 
 IP = "203.0.113.9"
 MISSING_ID = "01J9Z6Q3M8V7K2X4T5R6Y7W8N9"
@@ -424,7 +425,7 @@ def test_counts_echo_keys_as_given_and_share_normalised_threads(site):
 
 
 def test_counts_refuse_more_than_100_threads(site):
-    from chalicelib.errors import InvalidRequest
+    from chalicelib.platform.errors import InvalidRequest
 
     assert len(comments.counts(site, [f"/t{n}" for n in range(100)])) == 100
     with pytest.raises(InvalidRequest, match="100"):

@@ -8,8 +8,10 @@ import json
 import pytest
 from ulid import ULID
 
-from chalicelib import clock, digest, reports, sites
-from chalicelib.models import Comment, DigestRecord, StatusBucket
+from chalicelib.health import digest, reports
+from chalicelib.platform import clock
+from chalicelib.store import sites
+from chalicelib.store.models import Comment, DigestRecord, StatusBucket
 from tests.health_helpers import Inbox, use_settings
 
 DAY = "2026-11-24"

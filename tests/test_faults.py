@@ -13,7 +13,8 @@ from urllib.parse import quote
 
 import pytest
 
-from chalicelib import replicas, sites, switches
+from chalicelib.resilience import switches
+from chalicelib.store import replicas, sites
 from tests.resilience import (
     ALL_FAULTS,
     FAULTS,
@@ -121,7 +122,7 @@ def test_queued_comment_delivered_twice_is_stored_once(stack):
     FAULTS.fail("internal-500", writes=True)
     post(stack, "delivered twice")
     recover()
-    from chalicelib import writequeue
+    from chalicelib.resilience import writequeue
 
     message = writequeue.client().receive_message(QueueUrl=writequeue.queue_url())["Messages"][0]
     first = writequeue.process([(message["MessageId"], message["Body"])])
@@ -161,8 +162,8 @@ def test_queue_replay_and_client_retry_with_one_idempotency_key_store_one_commen
 
 
 def test_queued_comment_for_a_thread_locked_meanwhile_goes_to_the_dead_letter_queue(stack):
-    from chalicelib import writequeue
-    from chalicelib.models import ThreadMeta
+    from chalicelib.resilience import writequeue
+    from chalicelib.store.models import ThreadMeta
 
     FAULTS.fail("unavailable-503", writes=True)
     assert post(stack, "too late").status_code == 202
@@ -294,7 +295,7 @@ def test_read_with_a_healthy_local_replica_is_one_query(stack):
     seed(stack)
     get(stack, "/sites/myblog/comments?thread=%2Fa")  # warm the site cache
     calls = []
-    from chalicelib.models import ThreadItem
+    from chalicelib.store.models import ThreadItem
 
     events = ThreadItem._get_connection().connection.client.meta.events
     events.register("before-call.dynamodb", lambda model, **_: calls.append(model.name))

@@ -10,8 +10,8 @@ from urllib.parse import quote
 import pytest
 from moto import mock_aws
 
-from chalicelib import comments, sites
-from chalicelib.models import ALL_TABLES, Comment, EphemeralItem, ThreadItem
+from chalicelib.store import comments, sites
+from chalicelib.store.models import ALL_TABLES, Comment, EphemeralItem, ThreadItem
 from tests.conftest import ORIGIN, patch_settings
 
 JSON = {"Content-Type": "application/json"}

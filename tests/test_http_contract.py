@@ -8,8 +8,9 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
-from chalicelib import clock, comments, sites, tokens
-from chalicelib.models import ThreadMeta
+from chalicelib.platform import clock, tokens
+from chalicelib.store import comments, sites
+from chalicelib.store.models import ThreadMeta
 from tests.conftest import ORIGIN, patch_settings
 
 JSON = {"Content-Type": "application/json"}

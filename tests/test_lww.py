@@ -18,9 +18,11 @@ from contextlib import contextmanager
 
 import pytest
 
-from chalicelib import comments, config, moderation, replicas, sites
-from chalicelib.auth import Moderator
-from chalicelib.validation import NewComment
+from chalicelib.moderation.auth import Moderator
+from chalicelib.moderation import service as moderation
+from chalicelib.platform import config
+from chalicelib.platform.validation import NewComment
+from chalicelib.store import comments, replicas, sites
 from tests.resilience import (
     HOME,
     OTHER,

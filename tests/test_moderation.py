@@ -7,10 +7,11 @@ import json
 
 import pytest
 
-from chalicelib import comments, moderation, sites
-from chalicelib.auth import Moderator
-from chalicelib.config import settings
-from chalicelib.models import Comment, Counter, ThreadItem
+from chalicelib.moderation.auth import Moderator
+from chalicelib.moderation import service as moderation
+from chalicelib.platform.config import settings
+from chalicelib.store import comments, sites
+from chalicelib.store.models import Comment, Counter, ThreadItem
 
 JSON = {"Content-Type": "application/json"}
 WHO = Moderator("k-test", "myblog", "test")
@@ -273,7 +274,7 @@ def test_an_unknown_comment_or_another_sites_comment_is_404(client, mod):
     sites.create_site("other", "Other")
     other = comments.post(
         sites.get_site("other"), "/a",
-        __import__("chalicelib.validation", fromlist=["NewComment"]).NewComment(text="theirs"),
+        __import__("chalicelib.platform.validation", fromlist=["NewComment"]).NewComment(text="theirs"),
         ip=None, idempotency_key=None, body_hash=None,
     )[1]["comment"]["id"]  # fmt: skip
     for cid in ("01J9Z6Q3M8V7K2X4T5R6Y7W8N9", other, "not-an-id"):

@@ -7,10 +7,11 @@ import json
 
 import pytest
 
-from chalicelib import clock, comments, sites
-from chalicelib.errors import Banned
-from chalicelib.models import SiteItem
-from chalicelib.validation import NewComment
+from chalicelib.platform import clock
+from chalicelib.platform.errors import Banned
+from chalicelib.platform.validation import NewComment
+from chalicelib.store import comments, sites
+from chalicelib.store.models import SiteItem
 
 JSON = {"Content-Type": "application/json"}
 

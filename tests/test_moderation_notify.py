@@ -8,8 +8,10 @@ import json
 import boto3
 import pytest
 
-from chalicelib import clock, comments, config, notify, sites
-from chalicelib.validation import NewComment
+from chalicelib.moderation import notify
+from chalicelib.platform import clock, config
+from chalicelib.platform.validation import NewComment
+from chalicelib.store import comments, sites
 
 API = "https://comments.example"
 
@@ -114,7 +116,7 @@ def test_a_notification_failure_never_fails_the_post(inbox, monkeypatch):
 
 
 def test_notifications_are_off_without_a_topic(site, monkeypatch):
-    from chalicelib.models import EphemeralItem
+    from chalicelib.store.models import EphemeralItem
 
     monkeypatch.setattr(
         config, "settings", dataclasses.replace(config.settings, notify_topic_arn="")

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from chalicelib import logs, tracing
+from chalicelib.platform import logs, tracing
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def test_log_lines_are_json_with_request_id_and_site(log_lines):
 
 
 def test_error_responses_are_logged_with_the_site(client, log_lines, monkeypatch):
-    from chalicelib import comments
+    from chalicelib.store import comments
 
     def broken(*args, **kwargs):
         from pynamodb.exceptions import QueryError
@@ -60,7 +60,7 @@ def test_tracing_stays_off_outside_lambda():
 def test_tracing_patches_botocore_and_nothing_else(monkeypatch):
     import aws_xray_sdk.core
 
-    from chalicelib import config
+    from chalicelib.platform import config
 
     patched: list[list[str]] = []
     monkeypatch.setattr(aws_xray_sdk.core, "patch", lambda modules: patched.append(list(modules)))

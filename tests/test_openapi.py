@@ -13,11 +13,11 @@ import pytest
 from openapi_spec_validator import OpenAPIV31SpecValidator
 
 from app import app
-from chalicelib import errors
-from chalicelib.openapi import document
+from chalicelib.platform import errors
+from chalicelib.routes.openapi import document
 
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
-#: Codes that Chalice itself answers with, not classes of chalicelib.errors.
+#: Codes that Chalice itself answers with, not classes of chalicelib.platform.errors.
 CHALICE_CODES = {"UnsupportedMediaType"}
 
 
@@ -84,7 +84,7 @@ def test_operation_ids_are_unique(doc):
 
 
 def test_every_error_code_exists(doc):
-    """Each documented ``Code`` is a class in chalicelib.errors (or Chalice's own)."""
+    """Each documented ``Code`` is a class in chalicelib.platform.errors (or Chalice's own)."""
     known = {
         name
         for name, value in vars(errors).items()

@@ -7,14 +7,15 @@ import json
 
 import pytest
 
-from chalicelib import config, probes, reports
-from chalicelib.models import Canary, ProbeReport, RegionState, StatusBucket
+from chalicelib.health import probes, reports
+from chalicelib.platform import config
+from chalicelib.store.models import Canary, ProbeReport, RegionState, StatusBucket
 from tests.health_helpers import READS, WRITES, Faults, Inbox, use_settings
 
 
 @pytest.fixture
 def alerts(site, monkeypatch):
-    from chalicelib import writequeue
+    from chalicelib.resilience import writequeue
 
     writequeue.reset()
     writequeue.create_queues()
@@ -142,7 +143,7 @@ def test_a_region_without_recent_reports_makes_the_overall_state_degraded(alerts
 
 
 def test_queue_backlog_and_dead_letters_are_reported(alerts):
-    from chalicelib import writequeue
+    from chalicelib.resilience import writequeue
 
     dead = writequeue.queue_url(dead_letter=True)
     writequeue.client().send_message(QueueUrl=dead, MessageBody="{}")
@@ -155,7 +156,7 @@ def test_queue_backlog_and_dead_letters_are_reported(alerts):
 def test_an_unreachable_queue_degrades_the_region(alerts):
     from botocore.exceptions import ClientError
 
-    from chalicelib import writequeue
+    from chalicelib.resilience import writequeue
 
     def refuse(model, **_):
         raise ClientError({"Error": {"Code": "AWS.SimpleQueueService.ServiceUnavailable",
@@ -169,7 +170,7 @@ def test_an_unreachable_queue_degrades_the_region(alerts):
 
 
 def test_moderation_backlog_is_counted_per_site(alerts, client):
-    from chalicelib import sites
+    from chalicelib.store import sites
 
     sites.create_site("heldblog", "Held", origins=["https://held.example"], moderation="all")
     for text in ("one", "two"):
@@ -183,7 +184,7 @@ def test_moderation_backlog_is_counted_per_site(alerts, client):
 
 
 def test_refused_and_queued_answers_are_counted_for_the_probe(alerts, client, monkeypatch):
-    from chalicelib import comments
+    from chalicelib.store import comments
 
     def broken(*args, **kwargs):
         raise RuntimeError("bug")

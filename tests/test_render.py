@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chalicelib.render import ALLOWED_TAGS, LINK_REL, count_links, render
+from chalicelib.platform.render import ALLOWED_TAGS, LINK_REL, count_links, render
 
 DANGEROUS_SCHEMES = ("javascript:", "data:", "vbscript:")
 

@@ -11,8 +11,8 @@ from urllib.parse import quote
 
 import pytest
 
-from chalicelib import replicas
-from chalicelib.config import settings
+from chalicelib.platform.config import settings
+from chalicelib.store import replicas
 from tests.resilience import (
     FAULTS,
     HOME,

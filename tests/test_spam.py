@@ -8,10 +8,12 @@ import json
 
 import pytest
 
-from chalicelib import clock, comments, config, sites, spam
-from chalicelib.errors import RateLimited
-from chalicelib.models import EphemeralItem
-from chalicelib.validation import NewComment
+from chalicelib.platform import clock, config
+from chalicelib.platform.errors import RateLimited
+from chalicelib.platform.validation import NewComment
+from chalicelib.store import comments, sites
+from chalicelib.store.models import EphemeralItem
+from chalicelib.threads import spam
 
 JSON = {"Content-Type": "application/json"}
 LONG = "This is a perfectly ordinary comment about the post."

@@ -8,8 +8,9 @@ import xml.etree.ElementTree as ET
 import pytest
 from click.testing import CliRunner
 
-from chalicelib import config, notes, reports
-from chalicelib.cli import main as cli
+from chalicelib.health import notes, reports
+from chalicelib.platform import config
+from sidenote_cli import main as cli
 from tests.health_helpers import READS, WRITES, Faults, use_settings, with_queues
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -141,7 +142,7 @@ def test_status_atom_lists_notes_with_resolved_ones_marked(probed):
 
 
 def test_site_status_offers_the_note_only_when_degraded_or_read_only(probed, faults):
-    from chalicelib import sites
+    from chalicelib.store import sites
 
     note = notes.post("Comments may take a few minutes to appear\nDetails on the status page.")
     body = json.loads(probed.http.get("/sites/myblog/status").body)
@@ -209,7 +210,7 @@ def test_cli_probe_prints_the_state(site, monkeypatch):
 
 
 def test_the_operators_read_only_switch_degrades_the_region_and_shows_the_note(probed):
-    from chalicelib import switches
+    from chalicelib.resilience import switches
 
     notes.post("Maintenance tonight")
     switches.set_service("Writes are off until 20:00 UTC")

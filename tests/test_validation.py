@@ -8,14 +8,14 @@ import pytest
 from hypothesis import assume, example, given
 from hypothesis import strategies as st
 
-from chalicelib.errors import (
+from chalicelib.platform.errors import (
     CommentTooLarge,
     InvalidComment,
     InvalidRequest,
     InvalidThread,
     SidenoteError,
 )
-from chalicelib.validation import (
+from chalicelib.platform.validation import (
     MAX_AUTHOR,
     MAX_EMAIL,
     MAX_TEXT_CEILING,
@@ -205,7 +205,7 @@ def test_well_formed_comment_id_is_accepted():
     "comment_id", ["", "x", PARENT.lower(), PARENT + "0", "U" * 26, PARENT + "\n"]
 )
 def test_malformed_comment_id_is_not_found(comment_id):
-    from chalicelib.errors import CommentNotFound
+    from chalicelib.platform.errors import CommentNotFound
 
     with pytest.raises(CommentNotFound):
         check_comment_id(comment_id)

@@ -8,9 +8,11 @@ from urllib.parse import quote
 
 import pytest
 
-from chalicelib import clock, comments, provisioning, replicas, sites, switches, writequeue
-from chalicelib.models import ALL_TABLES, Site
-from chalicelib.validation import NewComment
+from chalicelib.platform import clock
+from chalicelib.platform.validation import NewComment
+from chalicelib.resilience import switches, writequeue
+from chalicelib.store import comments, provisioning, replicas, sites
+from chalicelib.store.models import ALL_TABLES, Site
 from tests.resilience import (
     FAULTS,
     HOME,
@@ -140,7 +142,7 @@ def test_service_switch_stored_by_another_process_takes_effect_within_30_seconds
     stack, monkeypatch
 ):
     assert post(stack, "before").status_code == 201  # this container has cached "writable"
-    from chalicelib.models import Switch
+    from chalicelib.store.models import Switch
 
     Switch(switches.SWITCH_PK, switches.SWITCH_SK, message="Back at 5pm.", updated="x").save()
     _later(monkeypatch, 30)

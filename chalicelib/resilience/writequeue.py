@@ -1,0 +1,301 @@
+"""The durable write queue: comments accepted while the table cannot take them.
+
+Posting a comment (DESIGN, "Failure behaviour"):
+
+1. :func:`comments.prepare` decides everything (id, html, status) — no table write needed
+   except the rate-limit window, which falls back to a per-container count;
+2. :func:`comments.store` writes it in one idempotent transaction → 201;
+3. if the table rejects or times out the write (or the write breaker is open), the
+   prepared comment (``PreparedComment.to_dict()``) goes to this region's SQS queue → 202
+   ``"status": "queued"``;
+4. if the queue fails too → 503 ``ReadOnly`` with ``Retry-After``; the widget keeps the
+   draft and retries.
+
+The ``@app.on_sqs_message`` handler calls :func:`handle_batch`, which stores each message
+with :func:`comments.store` (same id, so a replay or a second delivery changes nothing)
+and reports only the failed messages (``ReportBatchItemFailures``): they come back after
+the visibility timeout and, after ``maxReceiveCount`` receives, land in the dead-letter
+queue that the health reports watch. A message that can never be stored (the thread was
+locked meanwhile, the parent is gone, the body is unreadable) goes to the dead-letter
+queue at once, with the reason, for an operator to look at: accepted is never lost.
+
+Locally (``chalice local`` runs no SQS triggers) :func:`drain` plays the event source:
+it receives, calls the same :func:`process` and deletes what was stored.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.platform.config import settings
+from chalicelib.platform.errors import RateLimited, ReadOnly, SidenoteError
+from chalicelib.platform.logs import logger
+from chalicelib.platform.validation import NewComment
+from chalicelib.store import comments, replicas
+from chalicelib.store.sites import SiteConfig
+
+#: Bounded SQS calls: 2 attempts x (1 s + 2 s) at most.
+_SQS_TIMEOUTS = {"connect_timeout": 1.0, "read_timeout": 2.0}
+_SQS_ATTEMPTS = 2
+QUEUE_RETRY_AFTER = 60
+
+_client: Any = None
+_urls: dict[str, str] = {}
+_lock = threading.Lock()
+
+
+def client() -> Any:
+    """This region's SQS client (bounded timeouts, standard retries), made once."""
+    global _client
+    if _client is None:
+        with _lock:
+            if _client is None:
+                from botocore.config import Config
+                from botocore.session import get_session
+
+                _client = get_session().create_client(
+                    "sqs",
+                    region_name=settings.region,
+                    endpoint_url=settings.sqs_endpoint or None,
+                    config=Config(
+                        **_SQS_TIMEOUTS,
+                        retries={"mode": "standard", "total_max_attempts": _SQS_ATTEMPTS},
+                    ),
+                )
+    return _client
+
+
+def reset() -> None:
+    """Forget the client and queue URLs (tests: a new moto, a new endpoint)."""
+    global _client
+    _client = None
+    _urls.clear()
+
+
+def queue_url(dead_letter: bool = False) -> str:
+    """URL of the write queue (or its dead-letter queue), looked up once by name."""
+    name = settings.dead_letter_queue if dead_letter else settings.write_queue
+    if not dead_letter and settings.write_queue_url:
+        return settings.write_queue_url
+    if name not in _urls:
+        _urls[name] = client().get_queue_url(QueueName=name)["QueueUrl"]
+    return _urls[name]
+
+
+# --- the API side ------------------------------------------------------------------------
+
+
+def enqueue(prepared: comments.PreparedComment) -> None:
+    """Put a prepared comment on the queue. Raises a storage error if SQS refuses."""
+    client().send_message(
+        QueueUrl=queue_url(),
+        MessageBody=json.dumps(prepared.to_dict(), separators=(",", ":"), ensure_ascii=False),
+        MessageAttributes={"kind": {"DataType": "String", "StringValue": "comment"}},
+    )
+
+
+def post(
+    site: SiteConfig,
+    key: str,
+    new: NewComment,
+    *,
+    ip: str | None,
+    idempotency_key: str | None,
+    body_hash: str | None,
+) -> tuple[int, dict[str, Any]]:
+    """Store a new comment (201), or queue it while the table fails (202).
+
+    Raises ReadOnly (503 + Retry-After) when neither the table nor the queue takes it.
+    """
+    try:
+        prepared = comments.prepare(
+            site, key, new, ip=ip, idempotency_key=idempotency_key, body_hash=body_hash
+        )
+    except RateLimited:
+        replayed = _replay(site, idempotency_key, body_hash)
+        if replayed:
+            return replayed
+        raise
+    if not replicas.writes.is_open():
+        try:
+            return comments.store(prepared)
+        except replicas.STORAGE_ERRORS as exc:
+            replicas.writes.trip()
+            logger.warning("table refuses a comment: queueing", extra={"error": repr(exc)[:300]})
+    try:
+        enqueue(prepared)
+    except replicas.STORAGE_ERRORS as exc:
+        logger.error("queue refuses a comment", extra={"error": repr(exc)[:300]})
+        raise ReadOnly(
+            "Comments can't be saved right now. Your comment was not sent; please try again "
+            "in a minute.",
+            retry_after=QUEUE_RETRY_AFTER,
+        ) from exc
+    return 202, prepared.response(status="queued")
+
+
+def _replay(site: SiteConfig, key: str | None, body_hash: str | None) -> tuple[int, dict] | None:
+    try:
+        return comments.replay_if_known(site, key, body_hash or "")
+    except replicas.STORAGE_ERRORS:
+        return None
+
+
+# --- the queue side ----------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What :func:`process` did with a batch."""
+
+    stored: list[str] = field(default_factory=list)
+    #: Transient failures: leave on the queue (redelivered, then dead-lettered).
+    failed: list[str] = field(default_factory=list)
+    #: Permanent failures, sent to the dead-letter queue with the reason.
+    dead_lettered: list[str] = field(default_factory=list)
+
+
+def _dead_letter(message_id: str, body: str, reason: str) -> None:
+    client().send_message(
+        QueueUrl=queue_url(dead_letter=True),
+        MessageBody=body,
+        MessageAttributes={
+            "reason": {"DataType": "String", "StringValue": reason[:250]},
+            "original_message_id": {"DataType": "String", "StringValue": message_id},
+        },
+    )
+
+
+def process(messages: Iterable[tuple[str, str]]) -> Outcome:
+    """Store each ``(message id, body)``; sort them into stored / failed / dead-lettered."""
+    outcome = Outcome()
+    for message_id, body in messages:
+        try:
+            prepared = comments.PreparedComment(**json.loads(body))
+        except (TypeError, ValueError) as exc:
+            reason = f"unreadable message: {exc}"
+        else:
+            try:
+                comments.store(prepared)
+            except SidenoteError as exc:  # thread locked, parent gone: never storable
+                reason = f"{exc.code}: {exc.message}"
+            except replicas.STORAGE_ERRORS as exc:
+                logger.warning("queued comment not stored yet", extra={"error": repr(exc)[:300]})
+                outcome.failed.append(message_id)
+                continue
+            else:
+                outcome.stored.append(message_id)
+                continue
+        logger.error("queued comment dead-lettered", extra={"reason": reason})
+        try:
+            _dead_letter(message_id, body, reason)
+        except replicas.STORAGE_ERRORS:
+            outcome.failed.append(message_id)  # the redrive policy gets it there later
+        else:
+            outcome.dead_lettered.append(message_id)
+    return outcome
+
+
+def handle_batch(records: Iterable[Any]) -> dict[str, Any]:
+    """The SQS-triggered Lambda's body: a partial batch response (failed ids only)."""
+    batch = [(r.to_dict()["messageId"], r.body) for r in records]
+    outcome = process(batch)
+    logger.info(
+        "write queue batch",
+        extra={
+            "stored": len(outcome.stored),
+            "failed": len(outcome.failed),
+            "dead_lettered": len(outcome.dead_lettered),
+        },
+    )
+    return {"batchItemFailures": [{"itemIdentifier": m} for m in outcome.failed]}
+
+
+def drain(*, max_batches: int = 1000, wait_seconds: int = 0) -> Outcome:
+    """Play the SQS event source locally: receive, process, delete what was handled.
+
+    Stops when a receive returns nothing or after ``max_batches`` batches. Failed messages
+    stay on the queue and come back after its visibility timeout.
+    """
+    total = Outcome()
+    sqs = client()
+    url = queue_url()
+    for _ in range(max_batches):
+        received = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=wait_seconds
+        ).get("Messages", [])
+        if not received:
+            break
+        handles = {m["MessageId"]: m["ReceiptHandle"] for m in received}
+        outcome = process((m["MessageId"], m["Body"]) for m in received)
+        done = outcome.stored + outcome.dead_lettered
+        if done:
+            sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "ReceiptHandle": handles[m]} for i, m in enumerate(done)],
+            )
+        total.stored += outcome.stored
+        total.failed += outcome.failed
+        total.dead_lettered += outcome.dead_lettered
+    return total
+
+
+def depth() -> dict[str, int]:
+    """Messages waiting (visible + in flight) on the queue and on its dead-letter queue."""
+    found = {}
+    for name, dead in (("queue", False), ("dead_letter", True)):
+        attributes = client().get_queue_attributes(
+            QueueUrl=queue_url(dead_letter=dead),
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        found[name] = int(attributes["ApproximateNumberOfMessages"]) + int(
+            attributes["ApproximateNumberOfMessagesNotVisible"]
+        )
+    return found
+
+
+def redrive(*, limit: int = 10_000) -> int:
+    """Move dead-lettered messages back to the write queue (an operator, after a fix)."""
+    sqs = client()
+    dead, live = queue_url(dead_letter=True), queue_url()
+    moved = 0
+    while moved < limit:
+        received = sqs.receive_message(QueueUrl=dead, MaxNumberOfMessages=10).get("Messages", [])
+        if not received:
+            break
+        for message in received:
+            sqs.send_message(QueueUrl=live, MessageBody=message["Body"])
+            sqs.delete_message(QueueUrl=dead, ReceiptHandle=message["ReceiptHandle"])
+            moved += 1
+    return moved
+
+
+def create_queues(*, max_receives: int = 100, visibility_timeout: int = 120) -> dict[str, str]:
+    """Create the queue and its dead-letter queue if missing (local stacks, tests).
+
+    In AWS the deployment template creates them (deploy/); this mirrors its settings.
+    """
+    sqs = client()
+    dead = sqs.create_queue(
+        QueueName=settings.dead_letter_queue,
+        Attributes={"MessageRetentionPeriod": str(14 * 24 * 3600)},
+    )["QueueUrl"]
+    dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    live = sqs.create_queue(
+        QueueName=settings.write_queue,
+        Attributes={
+            "MessageRetentionPeriod": str(14 * 24 * 3600),
+            "VisibilityTimeout": str(visibility_timeout),
+            "RedrivePolicy": json.dumps(
+                {"deadLetterTargetArn": dead_arn, "maxReceiveCount": str(max_receives)}
+            ),
+        },
+    )["QueueUrl"]
+    _urls.clear()
+    return {"queue": live, "dead_letter": dead}

@@ -1,0 +1,3 @@
+from sidenote_cli import main
+
+main()
