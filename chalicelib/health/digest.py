@@ -19,8 +19,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib.health.probes import STORAGE_ERRORS, why
 from chalicelib.health import reports
+from chalicelib.health.probes import STORAGE_ERRORS, why
 from chalicelib.platform import clock, config
 from chalicelib.platform.logs import logger
 

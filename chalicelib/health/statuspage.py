@@ -8,8 +8,8 @@ from string import Template
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from chalicelib.health.probes import STORAGE_ERRORS, why
 from chalicelib.health import notes, reports
+from chalicelib.health.probes import STORAGE_ERRORS, why
 from chalicelib.platform import clock, config
 
 HEADLINES = {

@@ -3,26 +3,20 @@ where errors become responses."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
-from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
 from chalice import Response
 from chalice.app import Request
-from pynamodb.exceptions import PynamoDBException
 
 from chalicelib.platform.errors import (
     CommentTooLarge,
     InvalidRequest,
-    OriginNotAllowed,
     RequestTooLarge,
     SidenoteError,
 )
-from chalicelib.platform.logs import bind_request, logger
 from chalicelib.platform.validation import MAX_BODY_BYTES
 
 JSON = "application/json"
@@ -110,7 +104,17 @@ READ_POSTS = {"/sites/{site}/counts"}
 DEGRADED_CACHE = "public, max-age=5, stale-while-revalidate=30, stale-if-error=86400"
 
 
-def _is_read(request: Request | None) -> bool:
+def current_request() -> Request | None:
+    """The request being handled (set by the edge middleware for each request)."""
+    return _current.get()
+
+
+def set_current_request(request: Request) -> None:
+    _current.set(request)
+
+
+def is_read(request: Request | None) -> bool:
+    """GET/HEAD, or a POST that only reads (:data:`READ_POSTS`); no request: a read."""
     if request is None:
         return True
     if request.method in {"GET", "HEAD"}:
@@ -135,89 +139,6 @@ def mark_degraded(response: Response, region: str) -> Response:
             if "ETag" in headers:
                 digest = hashlib.blake2b(response.body.encode(), digest_size=12).hexdigest()
                 headers["ETag"] = f'"{digest}"'
-    return response
-
-
-def storage_guard(view: Callable[..., Any]) -> Callable[..., Any]:
-    """What a view does when the database fails (DESIGN, "Failure behaviour").
-
-    Reads: this region's replica, else a fallback region's replica, marked degraded
-    (``X-Sidenote-Degraded`` and ``"degraded": true``); 503 ``Unavailable`` only when no
-    replica answers — never a 500. Writes that reach here unhandled (posting a comment
-    queues it instead, see writequeue.py): 503 ``ReadOnly`` with ``Retry-After``.
-    Chalice converts any other exception to a 500 before middleware sees it.
-    """
-
-    @functools.wraps(view)
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        from chalicelib.platform.errors import ReadOnly, Unavailable
-        from chalicelib.store import replicas
-
-        if _is_read(_current.get()):
-            try:
-                response, region = replicas.read_marked(lambda: view(*args, **kwargs))
-            except (PynamoDBException, BotoCoreError, ClientError) as exc:
-                logger.warning("no replica answers", extra={"error": repr(exc)[:300]})
-                raise Unavailable("The comment store is not answering; try again shortly.") from exc
-            if region is not None:
-                logger.warning("served from a fallback replica", extra={"fallback": region})
-                if isinstance(response, Response):
-                    response = mark_degraded(response, region)
-            return response
-        try:
-            return view(*args, **kwargs)
-        except (PynamoDBException, BotoCoreError, ClientError) as exc:
-            replicas.writes.trip()
-            logger.warning("storage refuses a write", extra={"error": repr(exc)[:300]})
-            raise ReadOnly(
-                "The comment store cannot take changes right now; try again in a minute.",
-                retry_after=30,
-            ) from exc
-
-    return guarded
-
-
-def _public_site_id(event: Request) -> str | None:
-    params = event.uri_params or {}
-    if "site" in params and "/moderation" not in (event.path or ""):
-        return params["site"]
-    return None
-
-
-def _allowed_origin(site_id: str, origin: str) -> bool | None:
-    """Whether ``origin`` is one of the site's origins; None when the site is unknown or
-    cannot be read right now (the view then answers with the right error)."""
-    from chalicelib.platform.errors import SiteNotFound
-    from chalicelib.store.sites import get_site
-
-    try:
-        return origin.lower() in get_site(site_id).origins
-    except (SiteNotFound, PynamoDBException, BotoCoreError, ClientError):
-        return None
-
-
-def edge(event: Request, get_response: Callable[[Request], Response]) -> Response:
-    """Middleware body: log context, origin checks for writes, errors → HTTP, CORS grant."""
-    site_id = (event.uri_params or {}).get("site")
-    bind_request((event.context or {}).get("requestId"), site_id, event.method, event.path)
-    origin = header(event, "origin")
-    public_site = _public_site_id(event)
-    _current.set(event)
-    try:
-        writing = public_site and origin and event.method in WRITE_METHODS
-        if writing and _allowed_origin(public_site, origin) is False:
-            raise OriginNotAllowed(f"Comments on this site can't be posted from {origin}.")
-        response = get_response(event)
-    except SidenoteError as error:
-        response = error_response(error)
-    if public_site and origin and _allowed_origin(public_site, origin):
-        response.headers.update({
-            "Access-Control-Allow-Origin": origin,
-            "Access-Control-Expose-Headers": "ETag, Retry-After, X-Sidenote-Degraded",
-            "Vary": "Origin",
-        })  # fmt: skip
-    if response.status_code >= 500:
-        logger.warning("request failed", extra={"status": response.status_code})
     return response
 
 

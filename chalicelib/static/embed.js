@@ -20,7 +20,8 @@
     failed: '{m} Your text is kept; retrying in {n} s.'
   };
 
-  const get = k => { try { return JSON.parse(localStorage['sidenote:' + k]); } catch (e) { return null; } };
+  // Read once per comment while rendering: a missing key must not cost an exception.
+  const get = k => { try { const v = localStorage['sidenote:' + k]; return v ? JSON.parse(v) : null; } catch (e) { return null; } };
   const put = (k, v) => {
     try { v == null ? localStorage.removeItem('sidenote:' + k) : localStorage['sidenote:' + k] = JSON.stringify(v); } catch (e) { }
   };
@@ -42,8 +43,13 @@
     return o;
   };
   const newKey = () => [...crypto.getRandomValues(new Uint8Array(16))].map(b => (b + 256).toString(16).slice(1)).join('');
-  const safeUrl = u => { try { u = new URL(u); return /^https?:$/.test(u.protocol) ? u.href : ''; } catch (e) { return ''; } };
-  const when = t => new Date(t).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' });
+  const safeUrl = u => { if (!u) return ''; try { u = new URL(u); return u.protocol === 'https:' || u.protocol === 'http:' ? u.href : ''; } catch (e) { return ''; } };
+  // One formatter for every date (toLocaleString builds one per call), made while the thread
+  // is on its way: the first one costs the page's locale data (~10-20 ms).
+  let df;
+  const dates = () => df = df || new Intl.DateTimeFormat([], { dateStyle: 'medium', timeStyle: 'short' });
+  const when = t => dates().format(new Date(t));
+  const later = f => (w.requestIdleCallback || setTimeout)(f);
   const call = async (method, path, body, headers) => {
     try {
       const r = await fetch(API + path, {
@@ -99,6 +105,8 @@
     const ds = root.dataset, site = ds.site || SD.sidenoteSite, thread = ds.thread || location.pathname;
     const s = strings([SD, ds]), base = `/sites/${enc(site)}/comments`, ck = site + ':' + thread, forms = {};
     let sort = get('sort') === 'newest' ? 'newest' : 'oldest', all = [], cursor = null, meta = {};
+    const url = next => `${base}?thread=${enc(thread)}&sort=${sort}` + (next ? '&cursor=' + enc(cursor) : '');
+    const first = call('GET', url()); // on its way while the rest is built
 
     const title = h('h2', {}, [s.loading]), live = h('p.sn-s', { role: 'status' }), list = h('ol.sn-l');
     const note = h('p.sn-s', { role: 'status' });
@@ -122,20 +130,23 @@
       put('p:' + ck, mine().map(p => (p.id === id && fn(p), p)));
     };
 
-    const load = async next => {
+    const load = async (next, sent) => {
       if (!next) live.textContent = s.loading;
       more.disabled = true;
-      const x = await call('GET', `${base}?thread=${enc(thread)}&sort=${sort}` + (next ? '&cursor=' + enc(cursor) : ''));
+      const x = await (sent || call('GET', url(next)));
       more.disabled = false;
       if (x.s === 200) {
         meta = x.j.thread || {};
         cursor = x.j.cursor;
         const got = x.j.comments || [];
-        all = next ? all.concat(got.filter(c => !find(c.id))) : got;
-        put('c:' + ck, { meta, all });
+        const have = new Set(next ? all.map(c => c.id) : []);
+        all = next ? all.concat(got.filter(c => !have.has(c.id))) : got;
         live.textContent = '';
         if (x.j.degraded) notice();
-        return render();
+        render();
+        // The saved copy (shown when the API is unreachable) is written after the comments.
+        const saved = { meta, all };
+        return later(() => put('c:' + ck, saved));
       }
       // API unreachable: show the last thread that rendered
       const c = !next && !(x.s > 0 && x.s < 500) && get('c:' + ck);
@@ -147,43 +158,52 @@
     const render = () => {
       title.textContent = label(meta.count || 0, s);
       sorts.forEach((b, i) => b.setAttribute('aria-pressed', sort === (i ? 'newest' : 'oldest')));
-      const own = mine().filter(c => !find(c.id) && Date.now() - c.t < 864e6);
-      put('p:' + ck, own.length ? own : null);
+      const kept = mine(), own = kept.filter(c => !find(c.id) && Date.now() - c.t < 864e6);
+      if (own.length < kept.length) put('p:' + ck, own.length ? own : null);
       const cs = all.concat(own), ids = new Set(cs.map(c => c.id)), kids = {};
       cs.sort((a, b) => a.id < b.id ? -1 : 1);
       for (const c of cs) { const p = ids.has(c.parent) ? c.parent : ''; (kids[p] = kids[p] || []).push(c); }
       if (sort === 'newest' && kids['']) kids[''].reverse();
+      // Built detached, then one insertion into the page.
       const branch = (p, into) => {
-        into.replaceChildren(...(kids[p] || []).map(c => {
+        for (const c of kids[p] || []) {
           const li = item(c);
           if (kids[c.id]) li.append(branch(c.id, h('ol.sn-l')));
-          return li;
-        }));
+          into.append(li);
+        }
         return into;
       };
-      branch('', list);
+      list.replaceChildren(branch('', d.createDocumentFragment()));
       more.hidden = !cursor;
       main.hidden = !!meta.locked;
       if (meta.locked && !live.textContent) live.textContent = s.locked;
     };
 
+    // A comment's markup is built once and cloned for each comment (cheaper than building it).
+    const skel = h('li.sn-c', {}, [h('article', {}, [
+      h('div.sn-h', {}, [h('span.sn-av', { 'aria-hidden': 'true' }), h('b'), h('a.sn-t', {}, [h('time')])]),
+      h('div.sn-b'), h('div.sn-a')])]);
     const item = c => {
-      const li = h('li.sn-c', { id: 'sn-' + c.id });
-      if (c.deleted) return li.append(h('p.sn-x', {}, [s.deleted])), li;
+      if (c.deleted) return h('li.sn-c', { id: 'sn-' + c.id }, [h('p.sn-x', {}, [s.deleted])]);
+      const li = skel.cloneNode(true), art = li.firstChild, top = art.firstChild, [av, who, ln] = top.children;
+      const body = art.children[1], acts = art.lastChild, tm = ln.firstChild;
       const tok = get('t:' + c.id), a = c.author || s.anon, url = safeUrl(c.website);
-      const av = h('span.sn-av', { 'aria-hidden': 'true' }, [([...a.trim()][0] || '?').toUpperCase()]);
+      li.id = 'sn-' + c.id;
+      av.textContent = ([...a.trim()][0] || '?').toUpperCase();
       av.style.setProperty('--h', (parseInt(String(c.avatar).slice(0, 4), 16) || 0) % 360);
-      const body = h('div.sn-b'), acts = h('div.sn-a');
+      if (url) who.replaceWith(h('a', { href: url, rel: 'nofollow ugc noopener' }, [a]));
+      else who.textContent = a;
+      ln.href = '#sn-' + c.id;
+      tm.dateTime = c.created;
+      tm.textContent = when(c.created);
+      if (c.edited) top.append(h('span.sn-t', {}, [s.edited]));
+      if (c.status) body.before(h('p.sn-p', {}, [s[c.status]]));
       body.innerHTML = c.html || ''; // server-sanitised
       if (!meta.locked && !c.status) acts.append(btn(s.reply, () => open(c, li, 'r')));
       if (tok && c.status !== 'queued' && new Date(tok.u) > new Date()) {
         acts.append(btn(s.edit, () => open(c, li, 'e', tok)), btn(s.del, e => del(c, tok, e.target)));
       }
-      li.append(h('article', {}, [
-        h('div.sn-h', {}, [av, url ? h('a', { href: url, rel: 'nofollow ugc noopener' }, [a]) : h('b', {}, [a]),
-          h('a.sn-t', { href: '#sn-' + c.id }, [h('time', { dateTime: c.created }, [when(c.created)])]),
-          c.edited ? h('span.sn-t', {}, [s.edited]) : null]),
-        c.status ? h('p.sn-p', {}, [s[c.status]]) : null, body, acts]), forms[c.id] || '');
+      if (forms[c.id]) li.append(forms[c.id]);
       return li;
     };
 
@@ -295,7 +315,8 @@
         if (x.j.Code === 'ThreadLocked') meta.locked = true, render(), live.textContent = m;
       }
     }
-    load().then(() => main.resume());
+    load(false, first).then(() => main.resume());
+    dates();
   };
 
   const start = () => {

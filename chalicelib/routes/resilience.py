@@ -1,0 +1,18 @@
+"""The durable write queue's consumer: comments accepted while the table refused them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalice import Blueprint
+
+from chalicelib.platform.config import settings
+from chalicelib.resilience import writequeue
+
+bp = Blueprint(__name__)
+
+
+@bp.on_sqs_message(queue=settings.write_queue, batch_size=10)
+def store_queued_comments(event: Any) -> dict:
+    """Store each queued comment; report only the failed messages (partial batch)."""
+    return writequeue.handle_batch(event)
