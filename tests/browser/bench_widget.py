@@ -49,22 +49,19 @@ MEMORY_ORIGIN = "http://sidenote.bench"
 THREAD_ENTRY = "e => e.name.includes('/comments?')"
 # Time (ms since navigation start) of the first frame after the first comment is in the DOM,
 # and the thread request's Resource Timing entry.
-PAINT_PROBE = (
-    """
+PAINT_PROBE = """
 window.__firstPaint = new Promise(resolve => {
   new MutationObserver((_, observer) => {
     if (!document.querySelector('#sidenote .sn-c')) return;
     observer.disconnect();
     requestAnimationFrame(() => requestAnimationFrame(() => {
-      const r = performance.getEntriesByType('resource').find(%s);
+      const r = performance.getEntriesByType('resource').find(__THREAD_ENTRY__);
       resolve({paint: performance.now(), requestStart: r.requestStart,
                responseStart: r.responseStart, responseEnd: r.responseEnd});
     }));
   }).observe(document, {subtree: true, childList: true});
 });
-"""
-    % THREAD_ENTRY
-)
+""".replace("__THREAD_ENTRY__", THREAD_ENTRY)
 # When the first and the last of `want` comments are in the DOM, and when the thread response
 # ended (all ms since navigation start, from the page's own clock).
 SCRIPT_PROBE = """
@@ -75,14 +72,14 @@ window.__rendered = want => new Promise(resolve => {
     if (n && !first) first = performance.now();
     if (n < want) return false;
     const last = performance.now();
-    const r = performance.getEntriesByType('resource').find(%s);
+    const r = performance.getEntriesByType('resource').find(__THREAD_ENTRY__);
     resolve({first, last, responseEnd: r.responseEnd, rendered: n});
     return true;
   };
   if (!done()) new MutationObserver((_, o) => done() && o.disconnect())
     .observe(document, {subtree: true, childList: true});
 });
-""" % THREAD_ENTRY
+""".replace("__THREAD_ENTRY__", THREAD_ENTRY)
 
 
 def seed(api: Api, site: str, comments: int) -> str:
@@ -142,9 +139,7 @@ def measure_script(browser, comments: int, runs: int = 5, embed: Path = EMBED) -
         page.add_init_script(SCRIPT_PROBE)
         page.route(
             f"{MEMORY_ORIGIN}/embed.js",
-            lambda route: route.fulfill(
-                status=200, content_type="text/javascript", body=script
-            ),
+            lambda route: route.fulfill(status=200, content_type="text/javascript", body=script),
         )
         page.route(
             f"{MEMORY_ORIGIN}/sites/{site}/comments?*",
@@ -230,9 +225,13 @@ def main(argv: list[str]) -> int:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
         try:
-            result["script"] = [measure_script(browser, n, args.runs, args.embed) for n in (100, 500)]
+            result["script"] = [
+                measure_script(browser, n, args.runs, args.embed) for n in (100, 500)
+            ]
             if not args.script_only:
-                result["navigation"] = measure(browser, args.base_url.rstrip("/"), args.site, args.runs)
+                result["navigation"] = measure(
+                    browser, args.base_url.rstrip("/"), args.site, args.runs
+                )
         finally:
             browser.close()
     print(json.dumps(result, indent=2))
