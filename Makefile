@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench install system-deps db widget clean chaos
+.PHONY: run test test-fast lint bench install system-deps db widget clean chaos package
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,12 @@ test: install db system-deps node_modules/.installed lint ## everything CI runs
 
 test-fast: install ## unit and contract tests only (moto in-process)
 	$(VENV)/bin/pytest -q -m "not e2e and not browser"
+
+STAGE ?= prod-use1
+MERGE ?= $(if $(filter prod-use1,$(STAGE)),deploy/home.json,deploy/region.json)
+package: install ## chalice package with compiled bytecode into build/$(STAGE) (STAGE=prod-use1)
+	AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(PY) deploy/bytecode.py package --stage $(STAGE) \
+	  $(if $(filter prod-%,$(STAGE)),--merge-template $(MERGE)) build/$(STAGE)
 
 bench: install db ## performance figures (import time, round trips, cost, µs per request)
 	$(PY) scripts/bench.py
