@@ -24,6 +24,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -553,12 +554,98 @@ def _child(part: str, env: dict[str, str], *args: str) -> None:
     subprocess.run([sys.executable, __file__, "--part", part, *args], cwd=ROOT, env=env, check=True)
 
 
-def bench_widget() -> None:
-    """The widget in real Chromium against chalice local on DynamoDB Local (issue 3's figures)."""
-    print("== Widget: bytes and navigation → first comment painted (200-comment thread, Chromium)")
+# --- cold start as deployed ----------------------------------------------------------------
+
+
+def _deploy_module(name: str) -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        f"sidenote_{name}", ROOT / "deploy" / f"{name}.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def bench_package(runs: int, package_zip: str | None = None) -> None:
+    """``import app`` from the deployment package unpacked read-only (as Lambda runs it),
+    against the same tree with its bytecode compiled and cached the ordinary way."""
+    import compileall
+    import shutil
+    import tempfile
+
+    coldstart = _deploy_module("coldstart")
+    bytecode = _deploy_module("bytecode")
+    heading("Cold start as deployed: import app from the unpacked package")
+    with tempfile.TemporaryDirectory(prefix="sidenote-bench-package-") as tmp:
+        work = Path(tmp)
+        if package_zip:
+            zip_path = Path(package_zip)
+            how = f"given: {zip_path}"
+        else:
+            out = work / "built"
+            subprocess.run(
+                [sys.executable, str(ROOT / "deploy" / "bytecode.py"), "package", str(out)],
+                cwd=ROOT, env={**os.environ, "AWS_DEFAULT_REGION": "us-east-1"},
+                capture_output=True, text=True, check=True,
+            )  # fmt: skip
+            zip_path = out / "deployment.zip"
+            how = "built by deploy/bytecode.py package (chalice package + compiled bytecode)"
+        files, size = bytecode.unpacked_size(zip_path)
+        zipped = zip_path.stat().st_size
+        with zipfile.ZipFile(zip_path) as zf:
+            names = zf.namelist()
+        pyc = sum(n.endswith(".pyc") for n in names)
+        py = sum(n.endswith(".py") for n in names)
+        deployed = coldstart.unpack(zip_path, work / "deployed")
+        reference = coldstart.unpack(zip_path, work / "compiled", read_only=False)
+        for cache in list(reference.rglob("__pycache__")):
+            shutil.rmtree(cache)
+        compileall.compile_dir(str(reference), quiet=2, workers=0)  # timestamp .pyc, cached
+        sdk = coldstart.runtime_sdk(work / "runtime")
+        compiled_at_start = len(coldstart.import_app(deployed, sdk)["compiled"])
+        as_deployed, as_compiled = [], []
+        for _ in range(runs):  # interleaved, so drift hits both alike
+            as_deployed.append(coldstart.import_app(deployed, sdk, audit=False)["seconds"])
+            as_compiled.append(coldstart.import_app(reference, sdk, audit=False)["seconds"])
+        coldstart.make_writable(deployed)
+    deployed_ms = statistics.median(as_deployed) * 1000
+    compiled_ms = statistics.median(as_compiled) * 1000
+    print(f"package: {how}")
+    print(f"  {zipped / 1e6:.1f} MB zipped, {size / 1e6:.1f} MB unpacked, "
+          f"{files} files ({py} .py, {pyc} .pyc)")  # fmt: skip
+    print(f"median of {runs} isolated interpreters each (-I -S -B: package + runtime SDK only)")
+    print(f"  as deployed (read-only, bytecode as shipped) {deployed_ms:8.1f} ms  "
+          f"(modules compiled from source at import: {compiled_at_start})")  # fmt: skip
+    print(f"  same tree, bytecode compiled and cached     {compiled_ms:8.1f} ms")
+    print(f"  ratio deployed / compiled                   {deployed_ms / compiled_ms:8.2f}"
+          "  (target <= 1.2)")  # fmt: skip
+
+
+# --- the widget ---------------------------------------------------------------------------
+
+
+def _print_widget_script(figures: dict) -> None:
+    print("  script time after the thread response, Chromium Performance API (Resource Timing")
+    print("  responseEnd -> comments in the DOM), network answered from memory, median of "
+          f"{len(figures[0]['to_first_ms_runs'])} cold runs:")  # fmt: skip
+    for row in figures:
+        print(f"    {row['comments']:>4} comments: to first {row['to_first_ms_median']:7.1f} ms, "
+              f"to last {row['to_last_ms_median']:7.1f} ms  (runs {row['to_last_ms_runs']})")  # fmt: skip
+
+
+def bench_widget(embed: str | None = None) -> None:
+    """The widget in real Chromium: script time (in memory), then navigation → first comment
+    painted against chalice local on DynamoDB Local."""
+    heading("Widget: script time and navigation -> first comment painted (Chromium)")
     if not Path("/usr/bin/chromium").exists():
         print("  skipped: /usr/bin/chromium is missing (make system-deps installs it)")
         return
+    script = [sys.executable, str(ROOT / "tests" / "browser" / "bench_widget.py")]
+    if embed:
+        script += ["--embed", embed]
+        print(f"  widget timed: {embed}")
     sys.path.insert(0, str(ROOT / "scripts"))
     import devstack
 
@@ -575,19 +662,25 @@ def bench_widget() -> None:
         devstack.prepare(env, [server.url])
         server.start()
         result = subprocess.run(
-            [sys.executable, str(ROOT / "tests" / "browser" / "bench_widget.py"), server.url],
-            cwd=ROOT, capture_output=True, text=True, check=True,
-        )  # fmt: skip
-        figures = json.loads(result.stdout)
-        print(
-            f"  embed.js served: {figures['embed_js_bytes']} bytes, "
-            f"{figures['embed_js_gzip_bytes']} gzipped (budget 6144)"
+            [*script, server.url], cwd=ROOT, capture_output=True, text=True, check=True
         )
+        figures = json.loads(result.stdout)
+        _print_widget_script(figures["script"])
+        nav = figures["navigation"]
         print(
-            f"  first comment painted: median {figures['first_comment_paint_ms_median']} ms "
-            f"over {len(figures['first_comment_paint_ms_runs'])} cold runs "
-            f"{figures['first_comment_paint_ms_runs']} "
-            f"({figures['comments_rendered_first_page']} comments on the first page)"
+            f"  embed.js served: {nav['embed_js_bytes']} bytes, "
+            f"{nav['embed_js_gzip_bytes']} gzipped (budget 6144)"
+        )
+        print(f"  navigation -> first comment painted, {nav['thread_comments']}-comment thread on "
+              f"loopback (chalice local + DynamoDB Local), median of "
+              f"{len(nav['first_comment_paint_ms_runs'])} cold runs:")  # fmt: skip
+        print(f"    first comment painted      {nav['first_comment_paint_ms_median']:7.1f} ms "
+              f"{nav['first_comment_paint_ms_runs']}")  # fmt: skip
+        print(f"    thread response ended      {nav['thread_response_end_ms_median']:7.1f} ms")
+        print(f"    server time for the thread {nav['thread_server_ms_median']:7.1f} ms "
+              "(requestStart -> responseStart in the browser)")  # fmt: skip
+        print(
+            f"    same request from Python   {nav['thread_request_from_python_ms_median']:7.1f} ms"
         )
     finally:
         if server:
@@ -597,11 +690,20 @@ def bench_widget() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["all", "import", "roundtrips", "timing"], default="all")
+    parser.add_argument(
+        "--part",
+        choices=["all", "import", "package", "widget", "roundtrips", "timing"],
+        default="all",
+    )
     parser.add_argument("--runs", type=int, default=9, help="interpreters per import figure")
     parser.add_argument("--requests", type=int, default=50, help="requests per µs figure")
     parser.add_argument("--no-timing", action="store_true", help="skip the µs figures")
     parser.add_argument("--backend", default="moto", help=argparse.SUPPRESS)
+    parser.add_argument("--package-zip", help="time this deployment zip instead of building one")
+    parser.add_argument(
+        "--package-runs", type=int, default=7, help="interpreters per package figure"
+    )
+    parser.add_argument("--embed", help="time this widget file instead of embed.min.js")
     args = parser.parse_args()
     if args.part == "roundtrips":
         part_round_trips(args.backend)
@@ -615,8 +717,13 @@ def main() -> None:
     print(
         f"machine: {os.cpu_count()} CPUs, load average {load} (timings are only as quiet as this)"
     )
-    bench_import(args.runs)
-    if args.part == "import":
+    if args.part in {"all", "import"}:
+        bench_import(args.runs)
+    if args.part in {"all", "package"}:
+        bench_package(args.package_runs, args.package_zip)
+    if args.part == "widget":
+        bench_widget(args.embed)
+    if args.part != "all":
         return
     database, endpoint, backend = _start_database()
     try:
@@ -629,7 +736,7 @@ def main() -> None:
             database.stop()
     if not args.no_timing:
         _child("timing", _child_env(), "--requests", str(args.requests))
-        bench_widget()
+        bench_widget(args.embed)
 
 
 if __name__ == "__main__":
