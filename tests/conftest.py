@@ -26,18 +26,14 @@ ORIGIN = "https://blog.example"
 
 
 def patch_settings(monkeypatch, **changes):
-    """Replace the frozen settings in every module that imported them (all chalicelib
-    modules are imported first, so that none loaded later keeps the unpatched copy)."""
+    """Replace the frozen settings for one test. Production code reads ``config.settings``
+    at call time, so patching that attribute reaches it; test modules that imported
+    ``settings`` itself get the patched copy too."""
     import dataclasses
-    import importlib
-    import pkgutil
     import sys
 
-    import chalicelib
     from chalicelib.platform import config
 
-    for info in pkgutil.walk_packages(chalicelib.__path__, "chalicelib."):
-        importlib.import_module(info.name)
     original = config.settings
     patched = dataclasses.replace(original, **changes)
     for module in list(sys.modules.values()):

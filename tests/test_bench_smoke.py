@@ -43,7 +43,6 @@ def measured(bench, request, monkeypatch) -> dict[str, list[str]]:
             settings, **{f: 10**6 for f in limits if hasattr(settings, f)}
         )
         monkeypatch.setattr(config, "settings", relaxed)
-        monkeypatch.setattr(comments, "settings", relaxed)
         log = bench.CallLog()
         log.attach()
         results = bench.round_trips(client, log, site, thread_size=30, seeded=5, page=10)

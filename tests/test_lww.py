@@ -18,8 +18,8 @@ from contextlib import contextmanager
 
 import pytest
 
-from chalicelib.moderation.auth import Moderator
 from chalicelib.moderation import service as moderation
+from chalicelib.moderation.auth import Moderator
 from chalicelib.platform import config
 from chalicelib.platform.validation import NewComment
 from chalicelib.store import comments, replicas, sites

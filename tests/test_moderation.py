@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from chalicelib.moderation.auth import Moderator
 from chalicelib.moderation import service as moderation
+from chalicelib.moderation.auth import Moderator
 from chalicelib.platform.config import settings
 from chalicelib.store import comments, sites
 from chalicelib.store.models import Comment, Counter, ThreadItem

@@ -65,7 +65,7 @@ def test_tracing_patches_botocore_and_nothing_else(monkeypatch):
     patched: list[list[str]] = []
     monkeypatch.setattr(aws_xray_sdk.core, "patch", lambda modules: patched.append(list(modules)))
     monkeypatch.setattr(
-        tracing,
+        config,
         "settings",
         config.load({"AWS_XRAY_SDK_ENABLED": "true", "AWS_LAMBDA_FUNCTION_NAME": "sidenote"}),
     )

@@ -265,8 +265,7 @@ def check_queue() -> Check:
         from chalicelib.resilience import writequeue
     except ImportError:
         return Check("queue", "ok", "no write queue in this build")
-    settings = config.settings
-    if settings.dynamodb_endpoint and not getattr(settings, "sqs_endpoint", ""):
+    if config.settings.dynamodb_endpoint and not config.settings.sqs_endpoint:
         return Check("queue", "ok", "no write queue in this local stack")
     try:
         depth = writequeue.depth()

@@ -11,8 +11,7 @@ import time
 from typing import Any
 
 from chalicelib.health.probes import STORAGE_ERRORS, why
-from chalicelib.platform import clock
-from chalicelib.platform.config import settings
+from chalicelib.platform import clock, config
 
 
 def can_serve() -> tuple[bool, dict[str, Any]]:
@@ -20,7 +19,7 @@ def can_serve() -> tuple[bool, dict[str, Any]]:
 
     started = time.perf_counter()
     try:
-        item = RegionState.get(f"STATE#{settings.region}", "#")
+        item = RegionState.get(f"STATE#{config.settings.region}", "#")
     except RegionState.DoesNotExist:
         item = None
     except STORAGE_ERRORS as exc:

@@ -2,11 +2,11 @@
 
 Each probe run (:func:`probe_and_record`) stores its report (30 days), adds it to a
 15-minute bucket (timeline, availability, p95 latency), and moves this region's state:
-a new state needs ``settings.probe_confirm`` consecutive probes that agree. Only a change of
+a new state needs ``config.settings.probe_confirm`` consecutive probes that agree. Only a change of
 state (or the recovery to ok) sends an alert, with the reason in plain words.
 
 The overall state (ok if every region is ok, down if every region is down, else degraded) is
-kept by the home region (the first of ``settings.regions`` in sorted order), so each item has
+kept by the home region (the first of ``config.settings.regions`` in sorted order), so each item has
 one writer. A region with no report for a while counts as down.
 
 If the store itself fails, the last state is kept in memory so the probe can still alert.
@@ -215,12 +215,13 @@ def probe_and_record(now: float | None = None, *, metrics: bool = True) -> Outco
     from chalicelib.health import probes
 
     now = clock.now() if now is None else now
-    settings = config.settings
     report = probes.run(now)
     region = report.region
     previous = _load(region)
-    state, changed = advance(previous, report.state, report.reason, now, settings.probe_confirm)
-    state.interval = settings.probe_interval
+    state, changed = advance(
+        previous, report.state, report.reason, now, config.settings.probe_confirm
+    )
+    state.interval = config.settings.probe_interval
     state.report = json.dumps(report.to_dict(), separators=(",", ":"))
     lines = [_words(f"Region {region}", previous, state, now)] if changed else []
 

@@ -28,8 +28,7 @@ from pynamodb.exceptions import TransactWriteError
 from ulid import ULID
 
 from chalicelib.moderation.auth import Moderator
-from chalicelib.platform import clock, tokens
-from chalicelib.platform.config import settings
+from chalicelib.platform import clock, config, tokens
 from chalicelib.platform.errors import (
     BanNotFound,
     InvalidCursor,
@@ -250,7 +249,7 @@ def _transition(
         if delta:
             tx.update(
                 "counter",
-                Counter(comment.pk, comments.counter_sk(settings.region)),
+                Counter(comment.pk, comments.counter_sk(config.settings.region)),
                 actions=[Counter.kind.set(Counter), Counter.n.add(delta)],
             )
         if new == "approved" and comment.email:

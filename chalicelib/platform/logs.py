@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 
-from chalicelib.platform.config import settings
+from chalicelib.platform import config
 
-logger = Logger(service="sidenote", level=settings.log_level)
+logger = Logger(service="sidenote", level=config.settings.log_level)
 
 
 def bind_request(request_id: str | None, site: str | None, method: str, path: str) -> None:

@@ -10,8 +10,7 @@ from pathlib import Path
 from chalice import Response
 from chalice.app import Request
 
-from chalicelib.platform import web
-from chalicelib.platform.config import settings
+from chalicelib.platform import config, web
 from chalicelib.platform.errors import NotFound
 
 ROOT = Path(__file__).resolve().parent.parent / "static"
@@ -40,8 +39,8 @@ def version(name: str) -> str:
 
 def base_url(request: Request) -> str:
     """The API's public base URL: configured, else from the request's Host."""
-    if settings.public_url:
-        return settings.public_url
+    if config.settings.public_url:
+        return config.settings.public_url
     headers = request.headers or {}
     host = headers.get("host", "localhost")
     proto = headers.get("x-forwarded-proto", "https" if "amazonaws.com" in host else "http")

@@ -12,19 +12,19 @@ import hmac
 import secrets
 from functools import lru_cache
 
-from chalicelib.platform.config import settings
+from chalicelib.platform import config
 
 
 @lru_cache(maxsize=1)
 def _secret() -> bytes:
     """The deployment secret: from SSM when configured (once per container), else settings."""
-    if settings.secret_parameter:
+    if config.settings.secret_parameter:
         import boto3
 
-        ssm = boto3.client("ssm", region_name=settings.region)
-        answer = ssm.get_parameter(Name=settings.secret_parameter, WithDecryption=True)
+        ssm = boto3.client("ssm", region_name=config.settings.region)
+        answer = ssm.get_parameter(Name=config.settings.secret_parameter, WithDecryption=True)
         return answer["Parameter"]["Value"].encode()
-    return settings.secret.encode()
+    return config.settings.secret.encode()
 
 
 def keyed_hash(purpose: str, value: str, length: int = 32) -> str:

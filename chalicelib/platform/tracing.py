@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from chalicelib.platform.config import settings
+from chalicelib.platform import config
 
 _started = False
 
@@ -17,7 +17,7 @@ _started = False
 def start() -> None:
     """Patch botocore once per container, when tracing is on."""
     global _started
-    if _started or not settings.tracing:
+    if _started or not config.settings.tracing:
         return
     from aws_xray_sdk.core import patch
 

@@ -3,7 +3,7 @@
 Two levels, both stored in DynamoDB (global tables carry them to every region):
 
 - the whole deployment: the ``Switch`` item ``SWITCH#read-only`` in the sites table,
-  cached per Lambda container for ``settings.switch_cache_seconds`` (15 s);
+  cached per Lambda container for ``config.settings.switch_cache_seconds`` (15 s);
 - one site: the site's ``read_only`` setting, cached with the site (30 s).
 
 So a switch reaches every container within 30 s. ``SIDENOTE_READ_ONLY`` (an environment
@@ -17,8 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.platform import clock
-from chalicelib.platform.config import settings
+from chalicelib.platform import clock, config
 from chalicelib.store import replicas
 from chalicelib.store.models import Switch
 
@@ -51,14 +50,14 @@ def _load() -> str:
 
 def service_message() -> str:
     """The deployment-wide read-only message ('' = writable), cached briefly."""
-    if settings.read_only_message:
-        return settings.read_only_message
+    if config.settings.read_only_message:
+        return config.settings.read_only_message
     now = clock.now()
     if now < _cache.until:
         return _cache.message
     try:
         _cache.message = replicas.read(_load)
-        _cache.until = now + settings.switch_cache_seconds
+        _cache.until = now + config.settings.switch_cache_seconds
     except replicas.STORAGE_ERRORS:
         _cache.until = now + _RETRY_AFTER_FAILURE
     return _cache.message

@@ -31,7 +31,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.platform.config import settings
+from chalicelib.platform import config
 from chalicelib.platform.errors import RateLimited, ReadOnly, SidenoteError
 from chalicelib.platform.logs import logger
 from chalicelib.platform.validation import NewComment
@@ -59,8 +59,8 @@ def client() -> Any:
 
                 _client = get_session().create_client(
                     "sqs",
-                    region_name=settings.region,
-                    endpoint_url=settings.sqs_endpoint or None,
+                    region_name=config.settings.region,
+                    endpoint_url=config.settings.sqs_endpoint or None,
                     config=Config(
                         **_SQS_TIMEOUTS,
                         retries={"mode": "standard", "total_max_attempts": _SQS_ATTEMPTS},
@@ -78,9 +78,9 @@ def reset() -> None:
 
 def queue_url(dead_letter: bool = False) -> str:
     """URL of the write queue (or its dead-letter queue), looked up once by name."""
-    name = settings.dead_letter_queue if dead_letter else settings.write_queue
-    if not dead_letter and settings.write_queue_url:
-        return settings.write_queue_url
+    name = config.settings.dead_letter_queue if dead_letter else config.settings.write_queue
+    if not dead_letter and config.settings.write_queue_url:
+        return config.settings.write_queue_url
     if name not in _urls:
         _urls[name] = client().get_queue_url(QueueName=name)["QueueUrl"]
     return _urls[name]
@@ -281,14 +281,14 @@ def create_queues(*, max_receives: int = 100, visibility_timeout: int = 120) -> 
     """
     sqs = client()
     dead = sqs.create_queue(
-        QueueName=settings.dead_letter_queue,
+        QueueName=config.settings.dead_letter_queue,
         Attributes={"MessageRetentionPeriod": str(14 * 24 * 3600)},
     )["QueueUrl"]
     dead_arn = sqs.get_queue_attributes(QueueUrl=dead, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"
     ]
     live = sqs.create_queue(
-        QueueName=settings.write_queue,
+        QueueName=config.settings.write_queue,
         Attributes={
             "MessageRetentionPeriod": str(14 * 24 * 3600),
             "VisibilityTimeout": str(visibility_timeout),

@@ -7,8 +7,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.platform import static, web
-from chalicelib.platform.config import settings
+from chalicelib.platform import config, static, web
 from chalicelib.resilience.guard import storage_guard
 from chalicelib.store import sites
 
@@ -22,7 +21,7 @@ def health() -> Response:
 
     ok, detail = readiness.can_serve()
     return web.json_response(
-        {"status": "ok" if ok else "down", "region": settings.region, **detail},
+        {"status": "ok" if ok else "down", "region": config.settings.region, **detail},
         status=200 if ok else 503,
     )
 

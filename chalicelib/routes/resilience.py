@@ -6,13 +6,13 @@ from typing import Any
 
 from chalice import Blueprint
 
-from chalicelib.platform.config import settings
+from chalicelib.platform import config
 from chalicelib.resilience import writequeue
 
 bp = Blueprint(__name__)
 
 
-@bp.on_sqs_message(queue=settings.write_queue, batch_size=10)
+@bp.on_sqs_message(queue=config.settings.write_queue, batch_size=10)
 def store_queued_comments(event: Any) -> dict:
     """Store each queued comment; report only the failed messages (partial batch)."""
     return writequeue.handle_batch(event)

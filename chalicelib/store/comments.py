@@ -21,8 +21,7 @@ from pynamodb.exceptions import TransactWriteError
 from pynamodb.transactions import TransactWrite
 from ulid import ULID
 
-from chalicelib.platform import clock, tokens
-from chalicelib.platform.config import settings
+from chalicelib.platform import clock, config, tokens
 from chalicelib.platform.errors import (
     Banned,
     CommentNotFound,
@@ -166,7 +165,7 @@ def list_thread(
     # Room for the head items (meta and counters sort before comments: first when
     # ascending, last when descending) and one comment more than the page, so that a thread
     # that exactly fills the page ends with cursor None instead of an empty extra page.
-    room = limit + 1 + len(settings.regions) + 1
+    room = limit + 1 + len(config.settings.regions) + 1
     items, last_sk = _query_page(pk, forward=forward, limit=room, start_sk=start_sk)
     meta, counters, comments = _split_head(items)
     if len(comments) > limit:
@@ -191,7 +190,7 @@ def thread_counts(site: SiteConfig, keys: list[str]) -> dict[str, int]:
     wanted = list(dict.fromkeys(keys))
     totals = dict.fromkeys(wanted, 0)
     lookup = {thread_pk(site.id, key): key for key in wanted}
-    item_keys = [(pk, counter_sk(region)) for pk in lookup for region in settings.regions]
+    item_keys = [(pk, counter_sk(region)) for pk in lookup for region in config.settings.regions]
     for counter in Counter.batch_get(item_keys):
         totals[lookup[counter.pk]] += int(counter.n)
     return {key: max(0, n) for key, n in totals.items()}
@@ -347,7 +346,7 @@ def check_writable(site: SiteConfig) -> None:
     """Raise ReadOnly when an operator has switched the service or this site to read-only."""
     from chalicelib.resilience import switches
 
-    message = settings.read_only_message or switches.service_message() or site.read_only
+    message = config.settings.read_only_message or switches.service_message() or site.read_only
     if message:
         raise ReadOnly(message, retry_after=300)
 
@@ -369,7 +368,7 @@ def prepare(
         raise Banned("You can't comment on this site.")
     if ip:
         ratelimit.hit(
-            f"{site.id}#{tokens.keyed_hash('ip', ip)}", limit=settings.rate_limit_per_minute
+            f"{site.id}#{tokens.keyed_hash('ip', ip)}", limit=config.settings.rate_limit_per_minute
         )
     from chalicelib.store.sites import ip_hashes
     from chalicelib.threads import spam
@@ -387,7 +386,7 @@ def prepare(
         ip_hash=ip_hash, parent=new.parent,
         title=new.title, url=new.url, created=clock.rfc3339(created),
         edit_until=clock.rfc3339(created + site.edit_window_minutes * 60),
-        region=settings.region, idempotency_key=idempotency_key, body_hash=body_hash,
+        region=config.settings.region, idempotency_key=idempotency_key, body_hash=body_hash,
         **guards,
     )  # fmt: skip
 
@@ -477,7 +476,7 @@ def store(prepared: PreparedComment) -> tuple[int, dict[str, Any]]:
         if approved:
             tx.update(
                 "counter",
-                Counter(pk, counter_sk(settings.region)),
+                Counter(pk, counter_sk(config.settings.region)),
                 actions=[Counter.kind.set(Counter), Counter.n.add(1)],
             )
         if prepared.parent:
@@ -619,7 +618,7 @@ def delete_own(site: SiteConfig, comment_id: str, token: str | None) -> None:
         if was_approved:
             tx.update(
                 "counter",
-                Counter(comment.pk, counter_sk(settings.region)),
+                Counter(comment.pk, counter_sk(config.settings.region)),
                 actions=[Counter.kind.set(Counter), Counter.n.add(-1)],
             )
 

@@ -27,18 +27,18 @@ from pynamodb.attributes import (
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
-from chalicelib.platform.config import settings
+from chalicelib.platform import config
 
 
 class _Meta:
-    region = settings.region
-    host = settings.dynamodb_endpoint or None
+    region = config.settings.region
+    host = config.settings.dynamodb_endpoint or None
     billing_mode = "PAY_PER_REQUEST"
     #: Global tables replicate from streams.
     stream_view_type = "NEW_AND_OLD_IMAGES"
-    connect_timeout_seconds = settings.connect_timeout
-    read_timeout_seconds = settings.read_timeout
-    max_retry_attempts = settings.max_retries
+    connect_timeout_seconds = config.settings.connect_timeout
+    read_timeout_seconds = config.settings.read_timeout
+    max_retry_attempts = config.settings.max_retries
 
 
 class _Regional(Model):
@@ -91,7 +91,7 @@ class ThreadItem(_Regional):
     """Base of every item in a thread partition; ``kind`` picks the subclass."""
 
     class Meta(_Meta):
-        table_name = settings.comments_table
+        table_name = config.settings.comments_table
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -163,7 +163,7 @@ class SiteKeysIndex(GlobalSecondaryIndex):
 
 class SiteItem(_Regional):
     class Meta(_Meta):
-        table_name = settings.sites_table
+        table_name = config.settings.sites_table
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
@@ -250,7 +250,7 @@ class AuditEntry(SiteItem, discriminator="audit"):
 
 class EphemeralItem(_Regional):
     class Meta(_Meta):
-        table_name = settings.ephemeral_table
+        table_name = config.settings.ephemeral_table
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True, default="#")

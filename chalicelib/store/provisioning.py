@@ -15,7 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pynamodb.models import Model
 
-from chalicelib.platform.config import settings
+from chalicelib.platform import config
 from chalicelib.store.models import ALL_TABLES
 
 
@@ -104,7 +104,7 @@ def _region_client(region: str) -> Any:
     from botocore.session import get_session
 
     return get_session().create_client(
-        "dynamodb", region_name=region, endpoint_url=settings.endpoint_for(region)
+        "dynamodb", region_name=region, endpoint_url=config.settings.endpoint_for(region)
     )
 
 
@@ -139,7 +139,7 @@ def add_replicas(
     client = _client(model)
     _, existing = _status(client, name)
     for region in regions:
-        if region == settings.region or region in existing:
+        if region == config.settings.region or region in existing:
             yield f"{name}: replica {region} exists"
             continue
         try:
@@ -148,15 +148,15 @@ def add_replicas(
             code = exc.response.get("Error", {}).get("Code", "")
             if (
                 code in {"UnknownOperationException", "ValidationException"}
-                and settings.dynamodb_endpoint
+                and config.settings.dynamodb_endpoint
             ):
-                yield f"{name}: replicas not supported by {settings.dynamodb_endpoint} (local)"
+                yield f"{name}: replicas not supported by {config.settings.dynamodb_endpoint} (local)"
                 return
             raise
         existing = _wait_active(client, name, timeout, poll)
         yield f"{name}: replica {region} added"
     for region in regions:
-        if region != settings.region:
+        if region != config.settings.region:
             _protect(_region_client(region), name, table_spec(model)["TimeToLiveAttribute"])
 
 

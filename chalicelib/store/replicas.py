@@ -12,7 +12,7 @@ a subclass of the model with ``Meta.region`` overridden and ``_connection = None
 The happy path costs one context-variable lookup per call and no round trip.
 
 Breakers: after a failure, this container skips the local replica for
-``settings.breaker_seconds`` (reads go straight to the fallback, writes straight to the
+``config.settings.breaker_seconds`` (reads go straight to the fallback, writes straight to the
 queue), then tries it again. A reader waits at most one bounded failure per window.
 """
 
@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException
 
-from chalicelib.platform.config import settings
+from chalicelib.platform import config
 
 #: What a failing DynamoDB (or SQS) call raises, as PynamoDB and botocore raise it.
 STORAGE_ERRORS: tuple[type[Exception], ...] = (PynamoDBException, BotoCoreError, ClientError)
@@ -52,7 +52,7 @@ def using(region: str) -> Iterator[None]:
 
 def current_region() -> str:
     """The region whose replica model calls go to right now."""
-    return _region.get() or settings.region
+    return _region.get() or config.settings.region
 
 
 def model_for(model: type[T], region: str) -> type[T]:
@@ -64,17 +64,17 @@ def model_for(model: type[T], region: str) -> type[T]:
     with _lock:
         found = _models.get(key)
         if found is None:
-            fallback = region != settings.region
+            fallback = region != config.settings.region
             meta = type(
                 "Meta",
                 (model.Meta,),  # type: ignore[attr-defined]
                 {
                     "region": region,
-                    "host": settings.endpoint_for(region),
+                    "host": config.settings.endpoint_for(region),
                     **(
                         {
-                            "connect_timeout_seconds": settings.fallback_connect_timeout,
-                            "read_timeout_seconds": settings.fallback_read_timeout,
+                            "connect_timeout_seconds": config.settings.fallback_connect_timeout,
+                            "read_timeout_seconds": config.settings.fallback_read_timeout,
                             "max_retry_attempts": 0,
                         }
                         if fallback
@@ -113,7 +113,7 @@ def replica_models() -> list[type]:
 
 
 class Breaker:
-    """Open for ``settings.breaker_seconds`` after a failure; then one call may try again."""
+    """Open for ``config.settings.breaker_seconds`` after a failure; then one call may try again."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -125,7 +125,7 @@ class Breaker:
 
     def trip(self) -> None:
         self.trips += 1
-        self.open_until = time.monotonic() + settings.breaker_seconds
+        self.open_until = time.monotonic() + config.settings.breaker_seconds
 
     def close(self) -> None:
         self.open_until = 0.0
@@ -162,7 +162,7 @@ def read_marked(call: Callable[[], T]) -> tuple[T, str | None]:
         except STORAGE_ERRORS as exc:
             reads.trip()
             error = exc
-    for region in settings.fallback_regions:
+    for region in config.settings.fallback_regions:
         try:
             with using(region):
                 return call(), region

@@ -1,6 +1,6 @@
 """Sites: settings, bans and moderator keys. The only module that touches site models.
 
-A Lambda container keeps each site it has read for ``settings.site_cache_seconds``
+A Lambda container keeps each site it has read for ``config.settings.site_cache_seconds``
 (30 s by default) so that reading a thread stays one DynamoDB round trip; an operator's
 read-only switch or a new ban therefore reaches every container within that time.
 """
@@ -13,8 +13,7 @@ from typing import Any
 from pynamodb.exceptions import PutError
 from ulid import ULID
 
-from chalicelib.platform import clock, tokens
-from chalicelib.platform.config import settings
+from chalicelib.platform import clock, config, tokens
 from chalicelib.platform.errors import InvalidRequest, NotFound, SiteExists, SiteNotFound
 from chalicelib.platform.validation import EMAIL, check_site_id
 from chalicelib.store.models import Ban, ModeratorKey, Site, SiteItem
@@ -111,18 +110,18 @@ def get_site(site_id: str, *, fresh: bool = False) -> SiteConfig:
     now = clock.now()
     cached = _cache.get(site_id)
     if cached and not fresh and cached[0] > now:
-        config = cached[1]
+        site_config = cached[1]
     else:
         from chalicelib.store import replicas
 
-        config = replicas.read(lambda: _load(site_id))
-        ttl = settings.site_cache_seconds if config else _NEGATIVE_CACHE_SECONDS
-        if config and config.bans_change_at:
-            ttl = min(ttl, max(0.0, config.bans_change_at - now))
-        _cache[site_id] = (now + ttl, config)
-    if config is None:
+        site_config = replicas.read(lambda: _load(site_id))
+        ttl = config.settings.site_cache_seconds if site_config else _NEGATIVE_CACHE_SECONDS
+        if site_config and site_config.bans_change_at:
+            ttl = min(ttl, max(0.0, site_config.bans_change_at - now))
+        _cache[site_id] = (now + ttl, site_config)
+    if site_config is None:
         raise SiteNotFound(f"No site '{site_id}' exists. Check data-site in the embed code.")
-    return config
+    return site_config
 
 
 def _valid_id(site_id: str) -> bool:
