@@ -14,7 +14,6 @@ import pytest
 
 from chalicelib.platform import config
 from chalicelib.platform.config import settings
-from chalicelib.store import comments
 
 BENCH = Path(__file__).resolve().parent.parent / "scripts" / "bench.py"
 
