@@ -8,6 +8,14 @@
    here, in memory) or ``DYNAMODB_ENDPOINT`` when set; moto in-process where neither works.
 3. In-process µs per request (median) through ``chalice.test.Client`` against moto
    in-process: the app's CPU cost (plus moto's, shown apart), no network.
+4. Cold start as deployed (``--part package``): the deployment package built by
+   ``deploy/bytecode.py``, unpacked read-only, ``import app`` in isolated interpreters (median
+   of 7) against the same tree with bytecode compiled the ordinary way; the package's size.
+   ``--package-zip`` times a given zip instead (e.g. plain ``chalice package`` output).
+5. The widget in Chromium (``--part widget``): script time from the thread response to the
+   first and last comment (100 and 500 comments, answered from memory), and navigation → first
+   comment painted for 100 comments on loopback beside the server's time for the thread
+   request (``tests/browser/bench_widget.py``). ``--embed`` times another widget file.
 
 Each part that imports ``chalicelib`` runs in its own interpreter, because settings (the
 endpoint, the table prefix) are read once at import. ``tests/test_bench_smoke.py`` runs the
