@@ -44,6 +44,8 @@ from chalicelib.store.sites import SiteConfig
 STATUSES = ("pending", "approved", "spam", "deleted")
 ACTIONS = {"approve": "approved", "spam": "spam", "delete": "deleted", "restore": None}
 MAX_BULK = 100
+#: Moderation listings' default page size (the range is validation's PAGE_MIN..PAGE_MAX).
+PAGE_DEFAULT = 50
 AUDIT_TEXT_CHARS = 2000
 _ATTEMPTS = 4
 
@@ -124,10 +126,10 @@ def _decode_cursor(scope: str, cursor: str | None) -> dict[str, Any] | None:
         raise InvalidCursor("The cursor is not valid for this listing; start again.") from exc
 
 
-def parse_page_limit(raw: str | None, default: int = 50) -> int:
+def parse_page_limit(raw: str | None, default: int = PAGE_DEFAULT) -> int:
     from chalicelib.platform.validation import parse_limit
 
-    return parse_limit(raw, default=default, high=200)
+    return parse_limit(raw, default=default)
 
 
 # --- the queue and other listings ----------------------------------------------------------

@@ -26,6 +26,10 @@ MAX_URL = 2048
 #: A hard ceiling whatever a site sets: DynamoDB items are at most 400 KB.
 MAX_TEXT_CEILING = 20_000
 MAX_BODY_BYTES = 64 * 1024
+#: Page sizes of listings (``limit``): the public thread's default and every listing's range.
+PAGE_DEFAULT = 100
+PAGE_MIN = 1
+PAGE_MAX = 200
 
 SITE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}\Z")
 ULID = re.compile(r"^[0-9A-HJKMNP-TV-Z]{26}\Z")
@@ -186,7 +190,9 @@ def parse_edit(body: object, *, max_length: int) -> str:
     return text or ""
 
 
-def parse_limit(raw: str | None, *, default: int = 100, low: int = 1, high: int = 200) -> int:
+def parse_limit(
+    raw: str | None, *, default: int = PAGE_DEFAULT, low: int = PAGE_MIN, high: int = PAGE_MAX
+) -> int:
     if raw is None:
         return default
     if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:

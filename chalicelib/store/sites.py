@@ -15,10 +15,18 @@ from ulid import ULID
 
 from chalicelib.platform import clock, config, tokens
 from chalicelib.platform.errors import InvalidRequest, NotFound, SiteExists, SiteNotFound
-from chalicelib.platform.validation import EMAIL, check_site_id
+from chalicelib.platform.validation import EMAIL, MAX_TEXT_CEILING, check_site_id
 from chalicelib.store.models import Ban, ModeratorKey, Site, SiteItem
 
 MODERATION_MODES = ("none", "first-time", "links", "all")
+#: Limits of the settings a moderator or operator may change (see :func:`check_settings`).
+MAX_SITE_NAME = 120
+MAX_EDIT_WINDOW_MINUTES = 7 * 24 * 60
+MIN_MAX_LENGTH = 10
+MAX_READ_ONLY_MESSAGE = 500
+#: Limits of a ban (see :func:`save_ban`).
+MAX_BAN_DAYS = 3650
+MAX_BAN_REASON = 500
 _NEGATIVE_CACHE_SECONDS = 5.0
 
 
@@ -163,16 +171,22 @@ def check_settings(changes: dict[str, Any]) -> dict[str, Any]:
         raise InvalidRequest(f"'moderation' must be one of {', '.join(MODERATION_MODES)}.")
     if "origins" in clean:
         clean["origins"] = [_check_origin(origin) for origin in clean["origins"]]
-    if "edit_window_minutes" in clean and not 0 <= clean["edit_window_minutes"] <= 7 * 24 * 60:
-        raise InvalidRequest("'edit_window_minutes' must be from 0 to 10080 (a week).")
-    if "max_length" in clean and not 10 <= clean["max_length"] <= 20_000:
-        raise InvalidRequest("'max_length' must be from 10 to 20000.")
-    if "name" in clean and not 1 <= len(clean["name"].strip()) <= 120:
-        raise InvalidRequest("'name' must be 1-120 characters.")
+    if "edit_window_minutes" in clean and not (
+        0 <= clean["edit_window_minutes"] <= MAX_EDIT_WINDOW_MINUTES
+    ):
+        raise InvalidRequest(
+            f"'edit_window_minutes' must be from 0 to {MAX_EDIT_WINDOW_MINUTES} (a week)."
+        )
+    if "max_length" in clean and not MIN_MAX_LENGTH <= clean["max_length"] <= MAX_TEXT_CEILING:
+        raise InvalidRequest(f"'max_length' must be from {MIN_MAX_LENGTH} to {MAX_TEXT_CEILING}.")
+    if "name" in clean and not 1 <= len(clean["name"].strip()) <= MAX_SITE_NAME:
+        raise InvalidRequest(f"'name' must be 1-{MAX_SITE_NAME} characters.")
     if clean.get("notify_email") and not EMAIL.match(clean["notify_email"]):
         raise InvalidRequest("'notify_email' must be an e-mail address.")
-    if "read_only" in clean and len(clean["read_only"]) > 500:
-        raise InvalidRequest("'read_only' (the message) must be at most 500 characters.")
+    if "read_only" in clean and len(clean["read_only"]) > MAX_READ_ONLY_MESSAGE:
+        raise InvalidRequest(
+            f"'read_only' (the message) must be at most {MAX_READ_ONLY_MESSAGE} characters."
+        )
     return clean
 
 
@@ -313,10 +327,12 @@ def save_ban(
     key_id: str | None = None,
 ) -> Ban:
     """Store a ban on already-hashed values (the first is the ban's ``value_hash``)."""
-    if days is not None and (isinstance(days, bool) or not 0 < days <= 3650):
-        raise InvalidRequest("'days' must be a number from 1 to 3650 (or absent: forever).")
-    if not isinstance(reason, str) or len(reason) > 500:
-        raise InvalidRequest("'reason' must be text of at most 500 characters.")
+    if days is not None and (isinstance(days, bool) or not 0 < days <= MAX_BAN_DAYS):
+        raise InvalidRequest(
+            f"'days' must be a number from 1 to {MAX_BAN_DAYS} (or absent: forever)."
+        )
+    if not isinstance(reason, str) or len(reason) > MAX_BAN_REASON:
+        raise InvalidRequest(f"'reason' must be text of at most {MAX_BAN_REASON} characters.")
     get_site(site_id, fresh=True)
     ban_id = str(ULID())
     until = clock.now() + days * 86400 if days else None
@@ -416,3 +432,63 @@ def key_for(secret: str) -> KeyInfo | None:
     except ModeratorKey.DoesNotExist:
         return None
     return None if item.revoked else _key_info(item)
+
+
+# --- known authors (the ``first-time`` moderation mode) ---------------------------------
+
+
+def author_pk(site_id: str, email: str) -> str:
+    """The item that says this address has an approved comment on the site (keyed hash)."""
+    return f"AUTHOR#{site_id}#{tokens.keyed_hash('author', email)}"
+
+
+def is_known_author(site_id: str, email: str | None) -> bool:
+    """Whether ``email`` has an approved comment on the site. When no replica answers, the
+    author counts as first-time (held), never as trusted."""
+    from chalicelib.store import replicas
+    from chalicelib.store.models import KnownAuthor
+
+    if not email:
+        return False
+    try:
+        replicas.read(lambda: KnownAuthor.get(author_pk(site_id, email), "#AUTHOR"))
+    except KnownAuthor.DoesNotExist:
+        return False
+    except replicas.STORAGE_ERRORS:
+        return False
+    return True
+
+
+# --- the moderation audit log (``pk = "AUDIT#<site>"``, newest last) ---------------------
+
+
+def audit_entry(
+    site_id: str, key_id: str, key_name: str, action: str, target: str, before: Any, after: Any
+) -> Any:
+    """A new audit entry, not yet written (a transaction may carry it)."""
+    from chalicelib.store.models import AuditEntry
+
+    entry_id = str(ULID())
+    return AuditEntry(
+        f"AUDIT#{site_id}", entry_id, id=entry_id, site=site_id, key_id=key_id,
+        key_name=key_name, action=action, target=target, before=before, after=after,
+        time=clock.rfc3339(),
+    )  # fmt: skip
+
+
+def save_audit(entry: Any) -> None:
+    """Write an audit entry on its own (for changes that are not one transaction)."""
+    entry.save()
+
+
+def audit_page(
+    site_id: str, *, start: dict[str, Any] | None, limit: int
+) -> tuple[list[Any], dict[str, Any] | None]:
+    """A page of the site's audit entries, newest first, and the key to resume after."""
+    from chalicelib.store.models import AuditEntry
+
+    response = SiteItem._get_connection().query(
+        f"AUDIT#{site_id}", scan_index_forward=False, limit=limit, exclusive_start_key=start
+    )
+    entries = [SiteItem.from_raw_data(raw) for raw in response.get("Items", [])]
+    return [e for e in entries if isinstance(e, AuditEntry)], response.get("LastEvaluatedKey")
