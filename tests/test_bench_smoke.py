@@ -57,7 +57,7 @@ def test_list_first_page_is_one_query(measured):
 def test_post_is_at_most_two_calls(measured):
     for name in ("post: approved comment", "post: with Idempotency-Key", "post: reply"):
         assert len(measured[name]) <= 2, (
-            f"{name}: {measured[name]}; the target (DESIGN.md) is one conditional write plus"
+            f"{name}: {measured[name]}; the target (docs/architecture.md) is one conditional write plus"
             " at most one more call: fold new per-post writes into the transaction"
         )
     assert measured["post: approved comment"][-1] == "TransactWriteItems"

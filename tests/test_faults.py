@@ -1,4 +1,4 @@
-"""Fault injection at the botocore layer: the failure table of DESIGN.md, from outside.
+"""Fault injection at the botocore layer: the failure table of docs/architecture.md, from outside.
 
 {write path, read path, both, queue} x {post, list, counts, feed, edits}: reads stay 200
 whenever the local replica or the fallback answers (marked degraded when it is the

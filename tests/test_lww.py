@@ -1,4 +1,4 @@
-"""Last-writer-wins safety of the data design (DESIGN principle 5), proved between two
+"""Last-writer-wins safety of the data design (docs/architecture.md), proved between two
 moto regions with a test-only replicator (global-table replication exists in no emulator).
 
 Both regions post, approve and delete concurrently — nothing is replicated within a

@@ -2,7 +2,7 @@
 
 One SNS topic per deployment (``SIDENOTE_NOTIFY_TOPIC_ARN``; empty = off). Each message
 carries the message attribute ``site``, so one e-mail subscription per site with a filter
-policy ``{"site": ["myblog"]}`` reaches exactly that site's moderators (README).
+policy ``{"site": ["myblog"]}`` reaches exactly that site's moderators (docs/moderation.md).
 
 Batching, so a spam wave cannot flood inboxes: at most one message per site per
 ``SIDENOTE_NOTIFY_WINDOW_MINUTES`` (15). The first held comment after a quiet window is

@@ -1,6 +1,6 @@
 """Other regions' replicas: where reads go when this region's replica fails.
 
-Each region's stack talks to its own replica (DESIGN principle 4). When that replica
+Each region's stack talks to its own replica (docs/architecture.md). When that replica
 rejects or times out reads, a read is answered from a fallback region's replica instead
 (the regions listed after this one in ``SIDENOTE_REGIONS``) and marked degraded.
 
