@@ -39,15 +39,16 @@ widget: $(EMBED_MIN) ## minify the widget (the served copy; commit it with the s
 run: install db ## serve the demo blog on http://127.0.0.1:8000/demo
 	$(PY) scripts/devstack.py run
 
-lint: install
+lint: install ## ruff, and the architecture's import contracts (pyproject.toml)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 test: install db system-deps node_modules/.installed lint ## everything CI runs
 	$(VENV)/bin/pytest -q
 
-test-fast: install ## unit and contract tests only (moto in-process)
-	$(VENV)/bin/pytest -q -m "not e2e and not browser"
+test-fast: install ## unit and contract tests only (moto in-process; no soak or other slow tests)
+	$(VENV)/bin/pytest -q -m "not e2e and not browser and not slow"
 
 STAGE ?= prod-use1
 MERGE ?= $(if $(filter prod-use1,$(STAGE)),deploy/home.json,deploy/region.json)
