@@ -19,6 +19,8 @@ from chalicelib.store import comments, idempotency, sites
 
 bp = Blueprint(__name__)
 JSON = ["application/json"]
+#: Orders of a thread's comments (``sort``); the first is the default.
+SORTS = ("oldest", "newest")
 
 
 @bp.route("/sites/{site}/comments", methods=["GET"])
@@ -27,8 +29,8 @@ def list_comments(site: str) -> Response:
     """List a page of a thread's visible comments, with the thread's meta and count."""
     request = bp.current_request
     config = sites.get_site(site)
-    sort = query(request, "sort") or "oldest"
-    if sort not in {"oldest", "newest"}:
+    sort = query(request, "sort") or SORTS[0]
+    if sort not in SORTS:
         raise InvalidRequest("'sort' must be 'oldest' or 'newest'.")
     page = comments.list_thread(
         config, thread_key(request), sort=sort, limit=parse_limit(query(request, "limit")),
