@@ -24,6 +24,10 @@ OUTSIDE_DOCUMENTS = re.compile("|".join([r"\b" + "DES" + r"IGN\b", re.escape("..
 
 FENCE = re.compile(r"^```.*?^```", re.M | re.S)
 INLINE_CODE = re.compile(r"`[^`\n]*`")
+#: A path in backticks under one of the repository's directories, e.g. `deploy/build.py`.
+REPO_PATH = re.compile(
+    r"`((?:chalicelib|tests|scripts|deploy|docs|sidenote_cli|\.chalice)/[^`\s]*)`"
+)
 LINK = re.compile(r"(?<!!)\[[^\]\n]*\]\(([^)\s]+)\)")
 
 
@@ -118,6 +122,15 @@ def test_every_relative_link_in_the_docs_reaches_a_file_and_heading():
             elif anchor and path.suffix == ".md" and anchor not in _anchors(path):
                 broken.append(f"{doc.relative_to(ROOT)}: {target} (no such heading)")
     assert not broken, "\n".join(broken)
+
+
+def test_every_repository_path_the_docs_name_exists():
+    missing = []
+    for doc in [README, *DOCS]:
+        for path in REPO_PATH.findall(doc.read_text(encoding="utf-8")):
+            if "<" not in path and not (ROOT / path).exists():
+                missing.append(f"{doc.relative_to(ROOT)}: {path}")
+    assert not missing, "\n".join(missing)
 
 
 def test_the_docs_link_each_other_from_the_readme():
