@@ -42,6 +42,8 @@ class InvalidCursor(SidenoteError):
 
 
 class Unauthorized(SidenoteError):
+    """No moderator key, or one that is unknown or revoked."""
+
     STATUS_CODE = 401
 
 
@@ -52,38 +54,56 @@ class Forbidden(SidenoteError):
 
 
 class Banned(SidenoteError):
+    """The author (e-mail, IP address or range) is banned from this site."""
+
     STATUS_CODE = 403
 
 
 class ThreadLocked(SidenoteError):
+    """A moderator has closed this thread to new comments."""
+
     STATUS_CODE = 403
 
 
 class OriginNotAllowed(SidenoteError):
+    """A public write from an origin the site does not allow."""
+
     STATUS_CODE = 403
 
 
 class EditNotAllowed(SidenoteError):
+    """A wrong edit token, or the time to edit or delete has passed."""
+
     STATUS_CODE = 403
 
 
 class SiteNotFound(SidenoteError):
+    """No site has this id."""
+
     STATUS_CODE = 404
 
 
 class ParentNotFound(SidenoteError):
+    """The comment replied to does not exist or is not approved."""
+
     STATUS_CODE = 404
 
 
 class CommentNotFound(SidenoteError):
+    """No comment of this site has this id (or its author deleted it)."""
+
     STATUS_CODE = 404
 
 
 class NotFound(SidenoteError):
+    """Nothing at this address (a page, a report, a note)."""
+
     STATUS_CODE = 404
 
 
 class BanNotFound(SidenoteError):
+    """This site has no ban with this id."""
+
     STATUS_CODE = 404
 
 
@@ -94,22 +114,32 @@ class InvalidTransition(SidenoteError):
 
 
 class SiteExists(SidenoteError):
+    """A site with this id exists already."""
+
     STATUS_CODE = 409
 
 
 class CommentTooLarge(SidenoteError):
+    """The comment (or its request body) is longer than the site allows."""
+
     STATUS_CODE = 413
 
 
 class RequestTooLarge(SidenoteError):
+    """The request body is larger than the API accepts."""
+
     STATUS_CODE = 413
 
 
 class IdempotencyKeyReused(SidenoteError):
+    """The Idempotency-Key was used before with another body."""
+
     STATUS_CODE = 422
 
 
 class RateLimited(SidenoteError):
+    """Too many requests from here; wait Retry-After seconds."""
+
     STATUS_CODE = 429
 
     def __init__(self, message: str, *, retry_after: int) -> None:
@@ -117,6 +147,8 @@ class RateLimited(SidenoteError):
 
 
 class ReadOnly(SidenoteError):
+    """Writes are refused for now (read-only switch, or the store refuses them)."""
+
     STATUS_CODE = 503
 
     def __init__(self, message: str, *, retry_after: int = 60) -> None:
