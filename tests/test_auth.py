@@ -3,15 +3,15 @@ the guard and the throttle on failed attempts."""
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 
 import pytest
 
 from chalicelib.moderation import auth
-from chalicelib.platform import clock, config
+from chalicelib.platform import clock
 from chalicelib.store import sites
+from tests.support import patch_settings
 
 ULID_A = "01J9Z6Q3M8V7K2X4T5R6Y7W8N9"
 UNKNOWN_KEY = "sn_" + "A" * 43
@@ -140,36 +140,100 @@ def test_the_authorizer_reports_an_unavailable_key_store_instead_of_failing(keys
 
 
 def test_repeated_failures_from_one_ip_are_throttled_with_retry_after(client, keys, monkeypatch):
-    monkeypatch.setattr(
-        config, "settings", dataclasses.replace(config.settings, auth_failures_per_window=3)
-    )
+    patch_settings(monkeypatch, auth_failures_per_window=3)
     path = "/sites/myblog/moderation/settings"
     assert [call(client, "GET", path, UNKNOWN_KEY).status_code for _ in range(3)] == [401] * 3
     throttled = call(client, "GET", path, UNKNOWN_KEY)
     assert throttled.status_code == 429
-    assert int(throttled.headers["Retry-After"]) > 0
-    # Even the right key is refused now, so a lucky guess cannot be told apart.
-    assert call(client, "GET", path, keys["own"]).status_code == 429
+    assert json.loads(throttled.body)["Code"] == "RateLimited"
+    assert 0 < int(throttled.headers["Retry-After"]) <= auth.FAILURE_WINDOW
+    malformed = call(client, "GET", path, raw="Basic dXNlcjpwYXNz")
+    assert malformed.status_code == 429
+
+
+def test_a_valid_key_is_admitted_from_an_address_over_the_failure_limit(client, keys, monkeypatch):
+    """A colleague's typos (same office, NAT or VPN) never lock a moderator out."""
+    patch_settings(monkeypatch, auth_failures_per_window=2)
+    for _ in range(5):
+        call(client, "GET", "/sites/myblog/moderation/settings", UNKNOWN_KEY)
+    assert call(client, "GET", "/sites/myblog/moderation/settings", UNKNOWN_KEY).status_code == 429
+    for path, method in ROUTES:
+        admitted = call(client, method, concrete(path), keys["own"])
+        assert admitted.status_code not in {401, 403, 429}, (path, method, admitted.body)
+    assert call(client, "GET", "/sites/myblog/moderation/settings", keys["own"]).status_code == 200
+    assert call(client, "GET", "/sites/myblog/moderation/settings", UNKNOWN_KEY).status_code == 429
+
+
+def test_the_guard_admits_a_valid_key_over_the_limit_when_it_checks_the_key_itself(
+    client, keys, monkeypatch
+):
+    """The authorizer could not reach the key store (status ``unavailable``): the guard looks
+    the key up itself, and a valid key passes there too."""
+    from pynamodb.exceptions import GetError
+
+    patch_settings(monkeypatch, auth_failures_per_window=2)
+    path = "/sites/myblog/moderation/settings"
+    for _ in range(3):
+        call(client, "GET", path, UNKNOWN_KEY)
+    real, calls = sites.key_for, []
+
+    def first_call_fails(secret):
+        calls.append(secret)
+        if len(calls) == 1:
+            raise GetError("the authorizer's read timed out")
+        return real(secret)
+
+    monkeypatch.setattr(sites, "key_for", first_call_fails)
+    assert call(client, "GET", path, keys["own"]).status_code == 200
+    assert len(calls) == 2  # the authorizer's failed read, then the guard's own
+    calls.clear()
+    assert call(client, "GET", path, UNKNOWN_KEY).status_code == 429
 
 
 def test_the_failure_throttle_ends_with_its_window(client, keys, monkeypatch):
-    monkeypatch.setattr(
-        config, "settings", dataclasses.replace(config.settings, auth_failures_per_window=2)
-    )
+    patch_settings(monkeypatch, auth_failures_per_window=2)
     path = "/sites/myblog/moderation/settings"
     start = clock.now()
     monkeypatch.setattr(clock, "now", lambda: start)
     for _ in range(3):
         call(client, "GET", path, UNKNOWN_KEY)
-    assert call(client, "GET", path, keys["own"]).status_code == 429
+    assert call(client, "GET", path, UNKNOWN_KEY).status_code == 429
     monkeypatch.setattr(clock, "now", lambda: start + auth.FAILURE_WINDOW + 1)
+    assert call(client, "GET", path, UNKNOWN_KEY).status_code == 401
+
+
+def from_address(monkeypatch, ip: str) -> None:
+    """Requests of the chalice test client come from ``ip`` (API Gateway's ``sourceIp``)."""
+    from chalice.local import LambdaEventConverter
+
+    monkeypatch.setattr(LambdaEventConverter, "LOCAL_SOURCE_IP", ip)
+
+
+def test_ipv6_addresses_in_one_64_share_the_failure_window(client, keys, monkeypatch):
+    patch_settings(monkeypatch, auth_failures_per_window=2)
+    path = "/sites/myblog/moderation/settings"
+    from_address(monkeypatch, "2001:db8:1:2::a")
+    assert [call(client, "GET", path, UNKNOWN_KEY).status_code for _ in range(2)] == [401] * 2
+    from_address(monkeypatch, "2001:db8:1:2:ffff:ffff:ffff:fffe")  # same /64, new address
+    assert call(client, "GET", path, UNKNOWN_KEY).status_code == 429
     assert call(client, "GET", path, keys["own"]).status_code == 200
+    from_address(monkeypatch, "2001:db8:1:3::a")  # the neighbouring /64
+    assert call(client, "GET", path, UNKNOWN_KEY).status_code == 401
+
+
+def test_ipv4_addresses_keep_a_failure_window_each(client, keys, monkeypatch):
+    patch_settings(monkeypatch, auth_failures_per_window=2)
+    path = "/sites/myblog/moderation/settings"
+    from_address(monkeypatch, "192.0.2.1")
+    assert [call(client, "GET", path, UNKNOWN_KEY).status_code for _ in range(3)] == [
+        401, 401, 429
+    ]  # fmt: skip
+    from_address(monkeypatch, "192.0.2.2")  # same /24, another address
+    assert call(client, "GET", path, UNKNOWN_KEY).status_code == 401
 
 
 def test_another_sites_key_does_not_count_as_a_failed_attempt(client, keys, monkeypatch):
-    monkeypatch.setattr(
-        config, "settings", dataclasses.replace(config.settings, auth_failures_per_window=2)
-    )
+    patch_settings(monkeypatch, auth_failures_per_window=2)
     path = "/sites/myblog/moderation/settings"
     for _ in range(4):
         assert call(client, "GET", path, keys["other"]).status_code == 403

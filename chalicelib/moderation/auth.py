@@ -12,8 +12,8 @@ How a request is authorised
    unknown key, and invisible to the per-IP throttle below (the authorizer event of a
    TOKEN authorizer carries no source IP).
 2. :func:`guard` (HTTP middleware, registered in ``app.py``) runs for every path with
-   ``/moderation/`` in it, whatever decorator the route has: it throttles the source IP
-   after repeated failures (429), turns ``unknown`` into 401 ``Unauthorized``, a key of
+   ``/moderation/`` in it, whatever decorator the route has: it turns ``unknown`` into 401
+   ``Unauthorized`` (429 once the source address has failed too often, below), a key of
    another site into 403 ``Forbidden``, and re-checks the key itself when the authorizer
    had no answer (``unavailable``) or did not run (a route deployed without it).
 
@@ -24,10 +24,24 @@ settings cache. The moderation API is low-traffic, so a longer cache would save 
 and a zero cache would add an authorizer invocation to every click of a bulk action.
 ``chalice local`` does not cache: locally a revocation applies at once.
 
-Failed attempts: :data:`FAILURE_WINDOW` seconds (15 min) per source IP (keyed hash,
-never the address), ``SIDENOTE_AUTH_FAILURES_PER_WINDOW`` (10) failures; then every
-moderation request from that IP gets 429 with ``Retry-After`` until the window ends —
-also with a valid key, so a lucky guess is not told apart from a wrong one.
+Failed attempts: only failures are throttled. A request is first authorised (the key is
+looked up by its SHA-256: one GetItem in the authorizer, none in the guard), and a valid key
+is admitted whatever its address has done: the office, NAT or VPN a moderator shares with a
+colleague who mistyped a key, or with someone guessing, never locks that moderator out. A
+failure (unknown, revoked or malformed key) is counted for the source address in a window of
+:data:`FAILURE_WINDOW` seconds (15 min), keyed by :func:`~chalicelib.store.ratelimit.rate_key`
+(a keyed hash of the IPv4 address or of the IPv6 /64, never the address); after
+``SIDENOTE_AUTH_FAILURES_PER_WINDOW`` (10) failures, every further failure from there gets
+429 with ``Retry-After`` until the window ends, and costs one read, no write.
+
+Why a valid key may pass where guesses are refused: the lockout is not what keeps keys from
+being guessed; their entropy is. A key is 32 random bytes, so a guess is right with
+probability 2^-256 — at a billion guesses a second from any number of addresses, finding one
+of a few thousand live keys takes some 10^57 years. Hiding a correct guess behind the 429
+would therefore protect nothing, while it let anyone sharing an address (or one well placed
+on a network) shut a site's moderators out. The throttle's job is cost and noise: a guessing
+client gets 429s for a read each instead of 401s for a write each, and its attempts show in
+the window's count. A correct key, for an attacker, costs a search no throttle needs to slow.
 """
 
 from __future__ import annotations
@@ -35,12 +49,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from chalicelib.platform import config, tokens
 from chalicelib.platform.errors import Forbidden, RateLimited, Unauthorized
 from chalicelib.platform.logs import logger
 from chalicelib.store import ratelimit
+from chalicelib.store.replicas import STORAGE_ERRORS
 
 #: API Gateway's authorizer result cache (``@app.authorizer(ttl_seconds=…)``): the
 #: longest a revoked key keeps working.
@@ -82,12 +97,9 @@ def lookup(header_value: str | None) -> Moderator | None:
 
 def authorizer_context(token: str | None) -> tuple[str, dict[str, str]]:
     """(principal id, context) for the built-in authorizer. Never raises."""
-    from botocore.exceptions import BotoCoreError, ClientError
-    from pynamodb.exceptions import PynamoDBException
-
     try:
         found = lookup(token)
-    except (PynamoDBException, BotoCoreError, ClientError) as exc:
+    except STORAGE_ERRORS as exc:
         logger.warning("authorizer: key store unavailable", extra={"error": repr(exc)[:300]})
         return "unavailable", {"status": "unavailable"}
     if found is None:
@@ -116,33 +128,28 @@ def is_moderation(path: str | None) -> bool:
 
 
 def _failure_scope(ip: str | None) -> str:
-    return f"AUTHFAIL#{tokens.keyed_hash('ip', ip or 'unknown')}"
+    return f"AUTHFAIL#{ratelimit.rate_key(ip)}"
 
 
-def _check_throttle(scope: str) -> None:
-    from botocore.exceptions import BotoCoreError, ClientError
-    from pynamodb.exceptions import PynamoDBException
-
+def _refuse(scope: str) -> NoReturn:
+    """Refuse a failed attempt: 429 when ``scope`` is over the limit (nothing written), else
+    count it and 401. A storage error never turns a failure into anything else."""
     try:
         failures, retry_after = ratelimit.peek(scope, window=FAILURE_WINDOW)
-    except (PynamoDBException, BotoCoreError, ClientError):
-        return  # cannot tell: do not lock moderators out because storage is slow
-    if failures >= config.settings.auth_failures_per_window:
-        raise RateLimited(
-            f"Too many failed attempts with moderator keys from here. Try again in "
-            f"{retry_after} s.",
-            retry_after=retry_after,
-        )
-
-
-def _record_failure(scope: str) -> None:
-    from botocore.exceptions import BotoCoreError, ClientError
-    from pynamodb.exceptions import PynamoDBException
-
-    try:
+        if failures >= config.settings.auth_failures_per_window:
+            raise RateLimited(
+                f"Too many failed attempts with moderator keys from here. Try again in "
+                f"{retry_after} s.",
+                retry_after=retry_after,
+            )
         ratelimit.hit(scope, limit=10**9, window=FAILURE_WINDOW)
-    except (PynamoDBException, BotoCoreError, ClientError) as exc:
+    except STORAGE_ERRORS as exc:
         logger.warning("could not count a failed key", extra={"error": repr(exc)[:300]})
+    raise Unauthorized(
+        "Send a valid moderator key: 'Authorization: Bearer <key>'. The key is unknown "
+        "or has been revoked.",
+        headers={"WWW-Authenticate": 'Bearer realm="sidenote moderation"'},
+    )
 
 
 def _resolve(request: Any) -> Moderator | None:
@@ -159,26 +166,17 @@ def _resolve(request: Any) -> Moderator | None:
 
 def check(request: Any) -> Moderator:
     """Authorise a moderation request for the ``{site}`` in its path, or raise
-    RateLimited (429), Unauthorized (401) or Forbidden (403)."""
-    from botocore.exceptions import BotoCoreError, ClientError
-    from pynamodb.exceptions import PynamoDBException
-
+    Unauthorized (401; RateLimited, 429, once its address is over the failure limit),
+    Forbidden (403) or Unavailable (503). A valid key is never throttled."""
     from chalicelib.platform.errors import Unavailable
     from chalicelib.platform.web import client_ip
 
-    scope = _failure_scope(client_ip(request))
-    _check_throttle(scope)
     try:
         moderator = _resolve(request)
-    except (PynamoDBException, BotoCoreError, ClientError) as exc:
+    except STORAGE_ERRORS as exc:
         raise Unavailable("Moderator keys cannot be checked right now; try again.") from exc
     if moderator is None:
-        _record_failure(scope)
-        raise Unauthorized(
-            "Send a valid moderator key: 'Authorization: Bearer <key>'. The key is unknown "
-            "or has been revoked.",
-            headers={"WWW-Authenticate": 'Bearer realm="sidenote moderation"'},
-        )
+        _refuse(_failure_scope(client_ip(request)))
     site = (request.uri_params or {}).get("site")
     if site != moderator.site:
         raise Forbidden("This moderator key belongs to another site.")
@@ -189,6 +187,7 @@ def check(request: Any) -> Moderator:
 def guard(event: Any, get_response: Callable[[Any], Any]) -> Any:
     """Middleware: every moderation route is checked before its view runs."""
     if is_moderation(event.path):
+        tokens.secret()  # fails closed: 503 SecretUnavailable without the deployment secret
         check(event)
     return get_response(event)
 

@@ -1,10 +1,39 @@
-"""Fixed-window rate limits as TTL items: one UpdateItem per hit, no read."""
+"""Fixed-window rate limits as TTL items: one UpdateItem per hit, no read.
+
+Per-address limits key their scope with :func:`rate_key`: one key per IPv4 address, one per
+IPv6 /64. A subscriber line, a cloud VM or a phone is handed a whole /64 (often more), so
+keying by the full IPv6 address would give one client 2^64 windows.
+"""
 
 from __future__ import annotations
 
-from chalicelib.platform import clock
+import ipaddress
+
+from chalicelib.platform import clock, tokens
 from chalicelib.platform.errors import RateLimited
 from chalicelib.store.models import RateWindow
+
+#: IPv6 addresses in one network of this prefix share their per-address limits.
+IPV6_PREFIX = 64
+
+
+def rate_key(ip: str | None) -> str:
+    """The key of a per-address limit for a client address (API Gateway's ``sourceIp``).
+
+    A keyed hash, never the address: of the address itself for IPv4 (also written as an
+    IPv4-mapped IPv6 address), of its /64 for IPv6. Anything else (missing or malformed)
+    is hashed as given, so it still has a window of its own.
+    """
+    text = (ip or "").strip()
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return tokens.keyed_hash("ip", text or "unknown")
+    address = getattr(address, "ipv4_mapped", None) or address
+    if address.version == 4:
+        return tokens.keyed_hash("ip", str(address))
+    network = ipaddress.ip_network(f"{address}/{IPV6_PREFIX}", strict=False)
+    return tokens.keyed_hash("ip", str(network))
 
 
 def hit(scope: str, *, limit: int, window: int = 60, message: str | None = None) -> None:
