@@ -239,6 +239,6 @@ def parse_day(raw: str | None) -> str | None:
         day = datetime.strptime(raw, "%Y-%m-%d").strftime("%Y-%m-%d")
     except ValueError:
         day = ""
-    if day != raw or day > clock.rfc3339()[:10]:
+    if not day or day != raw or day > clock.rfc3339()[:10]:  # "" (?day=) is no date either
         raise InvalidRequest("'day' must be a date (YYYY-MM-DD), today or earlier.")
     return day

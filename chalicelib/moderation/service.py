@@ -116,7 +116,7 @@ def _decode_cursor(scope: str, cursor: str | None) -> dict[str, Any] | None:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         tag, raw = text[:16], text[16:]
         expected = tokens.keyed_hash("moderation-cursor", f"{scope}\x00{raw}", 16)
-        if not hmac.compare_digest(tag, expected):
+        if not hmac.compare_digest(tag.encode(), expected.encode()):  # str: ASCII only
             raise ValueError("tag")
         key = json.loads(raw)
         if not isinstance(key, dict):
@@ -343,7 +343,7 @@ def bulk(site: SiteConfig, body: Any, who: Moderator) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise InvalidRequest('Send {"action": "approve", "ids": ["01J…", …]}.')
     action, ids = body.get("action"), body.get("ids")
-    if action not in ACTIONS:
+    if not isinstance(action, str) or action not in ACTIONS:  # a list is unhashable
         raise InvalidRequest(f"'action' must be one of {', '.join(ACTIONS)}.")
     if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
         raise InvalidRequest("'ids' must be a list of comment ids.")

@@ -37,8 +37,29 @@ EMAIL = re.compile(r"^[^@\s<>\"',;]+@[^@\s<>\"',;]+\.[^@\s<>\"',;]+\Z")
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,128}\Z")
 
 
-def _has_control(value: str, allow: str = "") -> bool:
-    return any(unicodedata.category(ch) == "Cc" and ch not in allow for ch in value)
+#: Besides control characters, the two code points XML 1.0 cannot carry that UTF-8 can: one
+#: of them in a comment or a site name would make every Atom feed of the site unreadable.
+NOT_IN_XML = frozenset("\ufffe\uffff")
+
+
+def has_control(value: str, allow: str = "") -> bool:
+    """True if ``value`` holds a control character (except those in ``allow``) or U+FFFE /
+    U+FFFF. Refused in every text field, thread key and site setting shown to people."""
+    return any(
+        (unicodedata.category(ch) == "Cc" and ch not in allow) or ch in NOT_IN_XML for ch in value
+    )
+
+
+def xml_safe(value: str) -> str:
+    """``value`` without what XML 1.0 cannot carry (C0 controls other than tab, LF and CR;
+    U+FFFE, U+FFFF; lone surrogates). For rendering stored text into feeds."""
+    return "".join(
+        ch
+        for ch in value
+        if not (
+            (ch < "\x20" and ch not in "\t\n\r") or ch in NOT_IN_XML or "\ud800" <= ch <= "\udfff"
+        )
+    )
 
 
 def _encodable(value: str) -> bool:
@@ -68,8 +89,8 @@ def normalize_thread_key(raw: object) -> str:
         raise InvalidThread("The thread key is empty.")
     if len(key) > MAX_THREAD_KEY:
         raise InvalidThread(f"The thread key is longer than {MAX_THREAD_KEY} characters.")
-    if _has_control(key):
-        raise InvalidThread("The thread key contains control characters.")
+    if has_control(key):
+        raise InvalidThread("The thread key contains control characters (or U+FFFE/U+FFFF).")
     return key
 
 
@@ -111,8 +132,8 @@ def _text_field(
     if not _encodable(value):
         raise InvalidComment(f"The field '{name}' is not valid Unicode.")
     value = unicodedata.normalize("NFC", value.strip())
-    if _has_control(value, allow="\n\t\r" if multiline else ""):
-        raise InvalidComment(f"The field '{name}' contains control characters.")
+    if has_control(value, allow="\n\t\r" if multiline else ""):
+        raise InvalidComment(f"The field '{name}' contains control characters (or U+FFFE/U+FFFF).")
     if len(value) > max_len:
         if name == "text":
             raise CommentTooLarge(f"The comment is longer than {max_len} characters.")

@@ -89,7 +89,7 @@ def get_counts(site: str) -> Response:
     request = bp.current_request
     config = sites.get_site(site)
     params = request.query_params
-    given = params.getlist("thread") if params else []
+    given = params.getlist("thread") if params and "thread" in params else []
     return web.cacheable_json(request, {"counts": comments.counts(config, given)})
 
 

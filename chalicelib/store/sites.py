@@ -15,7 +15,12 @@ from ulid import ULID
 
 from chalicelib.platform import clock, config, tokens
 from chalicelib.platform.errors import InvalidRequest, NotFound, SiteExists, SiteNotFound
-from chalicelib.platform.validation import EMAIL, MAX_TEXT_CEILING, check_site_id
+from chalicelib.platform.validation import (
+    EMAIL,
+    MAX_TEXT_CEILING,
+    check_site_id,
+    has_control,
+)
 from chalicelib.store.models import Ban, ModeratorKey, Site, SiteItem
 
 MODERATION_MODES = ("none", "first-time", "links", "all")
@@ -181,12 +186,17 @@ def check_settings(changes: dict[str, Any]) -> dict[str, Any]:
         raise InvalidRequest(f"'max_length' must be from {MIN_MAX_LENGTH} to {MAX_TEXT_CEILING}.")
     if "name" in clean and not 1 <= len(clean["name"].strip()) <= MAX_SITE_NAME:
         raise InvalidRequest(f"'name' must be 1-{MAX_SITE_NAME} characters.")
+    if "notify_email" in clean and not (clean["notify_email"] or "").strip():
+        clean["notify_email"] = None  # "" unsets it, like null: never stored as ""
     if clean.get("notify_email") and not EMAIL.match(clean["notify_email"]):
         raise InvalidRequest("'notify_email' must be an e-mail address.")
     if "read_only" in clean and len(clean["read_only"]) > MAX_READ_ONLY_MESSAGE:
         raise InvalidRequest(
             f"'read_only' (the message) must be at most {MAX_READ_ONLY_MESSAGE} characters."
         )
+    for name in ("name", "read_only"):  # shown in the widget, the pages and the feeds
+        if name in clean and has_control(clean[name]):
+            raise InvalidRequest(f"'{name}' must not contain control characters.")
     return clean
 
 
