@@ -63,3 +63,44 @@ def test_a_held_comment_is_approved_over_http_and_counted(live_server, live_stac
         f"{live_server}/sites/{site}/counts", params={"thread": thread}, timeout=10
     ).json()
     assert counts == {"counts": {thread: 1}}
+
+
+@pytest.fixture
+def no_failed_key_windows(live_stack):
+    """Clear the server's failed-key windows before and after: every e2e request comes from
+    127.0.0.1, so a locked-out address would turn other tests' 401s into 429s."""
+    import boto3
+
+    table = boto3.resource(
+        "dynamodb", endpoint_url=live_stack.env["DYNAMODB_ENDPOINT"],
+        region_name=live_stack.env["AWS_DEFAULT_REGION"],
+        aws_access_key_id=live_stack.env["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=live_stack.env["AWS_SECRET_ACCESS_KEY"],
+    ).Table(live_stack.env["SIDENOTE_TABLE_PREFIX"] + "ephemeral")  # fmt: skip
+
+    def clear() -> None:
+        from boto3.dynamodb.conditions import Attr
+
+        found = table.scan(FilterExpression=Attr("pk").begins_with("RATE#AUTHFAIL#"))
+        for entry in found["Items"]:
+            table.delete_item(Key={"pk": entry["pk"], "sk": entry["sk"]})
+
+    clear()
+    yield
+    clear()
+
+
+def test_a_valid_key_is_admitted_over_http_from_an_address_locked_out_for_failures(
+    live_server, live_stack, no_failed_key_windows
+):
+    guess = "sn_" + "g" * 43
+    statuses = []
+    while 429 not in statuses and len(statuses) < 50:
+        statuses.append(_get(live_server, "demo", guess).status_code)
+    assert statuses == [401] * 10 + [429]  # SIDENOTE_AUTH_FAILURES_PER_WINDOW's default
+    refused = _get(live_server, "demo", guess)
+    assert (refused.status_code, refused.json()["Code"]) == (429, "RateLimited")
+    assert 0 < int(refused.headers["Retry-After"]) <= 15 * 60
+    admitted = _get(live_server, "demo", live_stack.moderator_key)
+    assert admitted.status_code == 200
+    assert admitted.json()["settings"]["id"] == "demo"
