@@ -1,0 +1,473 @@
+"""The hand-written part of the OpenAPI document: request-body and response schemas, and
+the query, header and path parameters the route table cannot tell.
+
+Everything else (paths, methods, operation ids, summaries, security, content types, error
+responses) is derived by :mod:`chalicelib.routes.openapi`. Every limit below is the constant
+of the module that enforces it, never a literal restated here. Schemas are plain JSON Schema
+2020-12 objects with no ``allOf``, so each one lists every field a response carries.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from chalicelib.health import reports
+from chalicelib.moderation import service as moderation
+from chalicelib.platform import validation as v
+from chalicelib.routes import threads
+from chalicelib.store import comments, sites
+
+Schema = dict[str, Any]
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def ecma(pattern: re.Pattern[str]) -> str:
+    """A Python pattern of validation.py as an ECMA-262 one (``\\Z`` → ``$``)."""
+    return pattern.pattern.replace(r"\Z", "$")
+
+
+def string(**extra: Any) -> Schema:
+    return {"type": "string", **extra}
+
+
+def integer(**extra: Any) -> Schema:
+    return {"type": "integer", **extra}
+
+
+def nullable(schema: Schema) -> Schema:
+    """OpenAPI 3.1: ``type: [T, "null"]`` (an enum gains ``None`` too)."""
+    widened = {**schema, "type": [schema["type"], "null"]}
+    if "enum" in schema:
+        widened["enum"] = [*schema["enum"], None]
+    return widened
+
+
+def array(items: Schema, **extra: Any) -> Schema:
+    return {"type": "array", "items": items, **extra}
+
+
+def obj(required: str | list[str] = "*", **properties: Schema) -> Schema:
+    """An object; ``required="*"`` (the default): every property is always present."""
+    names = list(properties) if required == "*" else required
+    schema: Schema = {"type": "object", "properties": properties}
+    if names:
+        schema["required"] = names
+    return schema
+
+
+BOOLEAN: Schema = {"type": "boolean"}
+COUNT = integer(minimum=0)
+ANY_JSON: Schema = {"description": "Any JSON value."}
+
+# --- text rules of validation.py (control characters are Unicode category Cc) -------------
+
+_CC = r"\u0000-\u001f\u007f-\u009f"
+#: No control characters (single-line fields), or only tab, LF and CR (comment text).
+SINGLE_LINE = rf"^[^{_CC}]*$"
+_TEXT_CC = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f"
+#: At least one visible character (a blank field counts as missing) and no control characters.
+REQUIRED_LINE = rf"^[^{_CC}]*[^\s{_CC}][^{_CC}]*$"
+REQUIRED_TEXT = rf"^[^{_TEXT_CC}]*[^\s{_TEXT_CC}][^{_TEXT_CC}]*$"
+#: An http(s) URL without spaces (a subset of what validation.py accepts: a plain host name).
+HTTP_URL = rf"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~-]+(:[0-9]{{1,5}})?([/?#][^\s{_CC}]*)?$"
+
+
+def components() -> dict[str, dict[str, Schema]]:
+    """The hand-written components, read from the enforcing modules' constants at call time:
+    ``schemas`` (request bodies and responses), ``parameters`` (query and header, by the name
+    operations use) and ``path`` (path parameters, by their name in the route table)."""
+    TIME = string(format="date-time", description="RFC 3339, UTC: 2026-11-25T16:00:00Z.")
+    NULLABLE_TIME = nullable(TIME)
+    COMMENT_ID = string(pattern=ecma(v.ULID), description="A ULID (26 characters, time-ordered).")
+    EMAIL = string(pattern=ecma(v.EMAIL), maxLength=v.MAX_EMAIL)
+    THREAD_KEY = string(
+        minLength=1,
+        maxLength=v.MAX_THREAD_KEY,
+        pattern=REQUIRED_LINE,
+        description="Chosen by the blog: a post id or the page path. Normalised: trimmed, NFC, "
+        "a trailing `/` is not significant; no control characters.",
+    )
+    STATE = string(enum=[*reports.STATES, "unknown"])
+    CURSOR = nullable(string(description="Opaque; null on the last page."))
+
+    def text(max_length: int, *, required: bool = False, multiline: bool = False, **extra: Any):
+        """A comment field of validation.py: trimmed, NFC, no control characters."""
+        pattern = (REQUIRED_TEXT if multiline else REQUIRED_LINE) if required else SINGLE_LINE
+        return string(maxLength=max_length, pattern=pattern, **extra)
+
+    PUBLIC_COMMENT: dict[str, Schema] = {
+        "id": COMMENT_ID,
+        "parent": nullable({**COMMENT_ID, "description": "The id of the comment replied to."}),
+        "author": string(description="Empty for an anonymous or deleted comment."),
+        "website": nullable(string()),
+        "avatar": nullable(string(description="A short hash for a generated avatar.")),
+        "html": string(description="Sanitised HTML, rendered at write time (empty when deleted)."),
+        "created": TIME,
+        "edited": NULLABLE_TIME,
+        "deleted": {**BOOLEAN, "description": "A tombstone kept because the comment has replies."},
+    }
+    PUBLIC_STATUS = string(
+        enum=["approved", "pending", "queued"],
+        description="pending: held for a moderator; queued: accepted while the table refused "
+        "writes, stored shortly.",
+    )
+    THREAD = obj(
+        key=THREAD_KEY,
+        title=nullable(string()),
+        url=nullable(string()),
+        locked=BOOLEAN,
+        count={**COUNT, "description": "Approved comments, not counting deleted ones."},
+    )
+    MODERATION_COMMENT = obj(
+        **PUBLIC_COMMENT,
+        status=string(enum=list(moderation.STATUSES)),
+        thread=THREAD_KEY,
+        email=nullable(string()),
+        ip_hash=nullable(string(description="Keyed hash of the poster's IP address.")),
+        text=string(description="The Markdown source."),
+        url=nullable(string()),
+        prior=nullable(string(description="The status before a moderator's spam or delete.")),
+        has_replies=BOOLEAN,
+        restorable=BOOLEAN,
+    )
+    ERROR = obj(Code=string(), Message=string())
+    BAN = obj(
+        id=COMMENT_ID,
+        target=string(enum=["email", "ip", "net", "comment"]),
+        label=string(description="What the ban covers; never an IP address."),
+        reason=string(),
+        created=TIME,
+        until=NULLABLE_TIME,
+        active=BOOLEAN,
+        by=nullable(string(description="The moderator key that made it (null: the operator).")),
+    )
+    SETTINGS_LIMITS: dict[str, Schema] = {
+        "name": string(minLength=1, maxLength=sites.MAX_SITE_NAME),
+        "origins": array(string(description="scheme://host[:port]")),
+        "moderation": string(enum=list(sites.MODERATION_MODES)),
+        "edit_window_minutes": integer(minimum=0, maximum=sites.MAX_EDIT_WINDOW_MINUTES),
+        "max_length": integer(minimum=sites.MIN_MAX_LENGTH, maximum=v.MAX_TEXT_CEILING),
+        "require_author": BOOLEAN,
+        "require_email": BOOLEAN,
+        "notify_email": nullable(EMAIL),
+        "read_only": string(
+            maxLength=sites.MAX_READ_ONLY_MESSAGE,
+            description="Empty: open. Otherwise the message readers see while writes are refused.",
+        ),
+    }
+    PROBE_REPORT: Schema = {
+        "type": ["object", "null"],
+        "description": "The latest probe report (empty before the first).",
+        "properties": {
+            "region": string(),
+            "at": TIME,
+            "state": string(enum=list(reports.STATES)),
+            "reason": string(),
+            "interval": {"type": "number"},
+            "checks": array(
+                obj(
+                    name=string(),
+                    state=string(enum=list(reports.STATES)),
+                    detail=string(),
+                    values={"type": "object"},
+                )
+            ),
+        },
+    }
+    STATUS_REGION = obj(
+        ["region", "status", "since", "reason", "updated", "report", "timeline"],
+        region=string(),
+        status=STATE,
+        since=NULLABLE_TIME,
+        reason=string(description="Why, in plain words (empty when ok)."),
+        updated=NULLABLE_TIME,
+        changing_to=string(enum=list(reports.STATES), description="Seen, not yet confirmed."),
+        report=PROBE_REPORT,
+        timeline=array(
+            obj(
+                start=TIME,
+                state=string(enum=[*reports.STATES, "none"]),
+                **{state: COUNT for state in reports.STATES},
+            ),
+            description="The last 24 hours, one slot per 15 minutes.",
+        ),
+    )
+    STATUS_NOTE = obj(
+        id=COMMENT_ID,
+        summary=string(description="The first line: what the widget shows."),
+        text=string(),
+        site=nullable(string(description="Only this site (null: every site).")),
+        created=TIME,
+        updated=TIME,
+        resolved=NULLABLE_TIME,
+        resolution=nullable(string()),
+    )
+    DIGEST_FIGURES = {
+        "availability_percent": nullable({"type": "number"}),
+        "ok_percent": nullable({"type": "number"}),
+        "p95_probe_latency_ms": nullable({"type": "number"}),
+        "probes": COUNT,
+    }
+
+    SCHEMAS: dict[str, Schema] = {
+        # --- threads (requests) ---
+        "NewComment": obj(
+            ["text"],
+            text=text(
+                v.MAX_TEXT_CEILING,
+                required=True,
+                multiline=True,
+                description="Markdown; the site's max_length applies.",
+            ),
+            author=nullable(text(v.MAX_AUTHOR, description="Required when the site says so.")),
+            email=nullable(
+                {**EMAIL, "description": "Never shown. Required when the site says so."}
+            ),
+            website=nullable(string(maxLength=v.MAX_WEBSITE, pattern=HTTP_URL)),
+            parent=nullable({**COMMENT_ID, "description": "The approved comment replied to."}),
+            title=nullable(text(v.MAX_TITLE, description="The page title (kept for the thread).")),
+            url=nullable(string(maxLength=v.MAX_URL, pattern=HTTP_URL)),
+            hp=nullable(string(description="Leave empty (a honeypot for bots).")),
+        ),
+        "CommentEdit": obj(text=text(v.MAX_TEXT_CEILING, required=True, multiline=True)),
+        "CountsRequest": obj(
+            threads=array(THREAD_KEY, minItems=1, maxItems=comments.MAX_COUNT_THREADS)
+        ),
+        # --- threads (responses) ---
+        "ThreadPage": obj(thread=THREAD, comments=array(obj(**PUBLIC_COMMENT)), cursor=CURSOR),
+        "PostedComment": obj(
+            comment=obj(**PUBLIC_COMMENT, status=PUBLIC_STATUS),
+            edit_token=string(description="Send as X-Edit-Token to edit or delete."),
+            edit_until=TIME,
+        ),
+        "EditedComment": obj(comment=obj(**PUBLIC_COMMENT, status=PUBLIC_STATUS)),
+        "Counts": obj(
+            counts={
+                "type": "object",
+                "additionalProperties": COUNT,
+                "description": "Each thread key exactly as given → its approved comments.",
+            }
+        ),
+        # --- moderation (requests) ---
+        "BulkRequest": obj(
+            action=string(enum=list(moderation.ACTIONS)),
+            ids=array(string(), minItems=1, maxItems=moderation.MAX_BULK),
+        ),
+        "BanRequest": {
+            **obj(
+                [],
+                comment=nullable(COMMENT_ID),
+                range=nullable(
+                    {**BOOLEAN, "description": "With comment: its IP's /24 or /48 too."}
+                ),
+                ip=nullable(string(description="An address, an IPv4 /24 or an IPv6 /48.")),
+                email=nullable(EMAIL),
+                days=nullable(
+                    {
+                        "type": "number",
+                        "exclusiveMinimum": 0,
+                        "maximum": sites.MAX_BAN_DAYS,
+                        "description": "Null: forever.",
+                    }
+                ),
+                reason=nullable(string(maxLength=sites.MAX_BAN_REASON)),
+            ),
+            "oneOf": [{"required": [name]} for name in ("comment", "ip", "email")],
+            "description": "Exactly one of comment (its author), ip or email.",
+        },
+        "ThreadLock": obj(locked=BOOLEAN),
+        "SettingsChange": obj([], **SETTINGS_LIMITS),
+        # --- moderation (responses) ---
+        "ModerationPage": obj(comments=array(MODERATION_COMMENT), cursor=CURSOR),
+        "ModeratedComment": obj(comment=MODERATION_COMMENT),
+        "BulkResult": obj(
+            results=array(
+                obj(["id"], id=string(), status=string(enum=list(moderation.STATUSES)), error=ERROR)
+            )
+        ),
+        "BanCreated": obj(ban=BAN),
+        "Bans": obj(bans=array(BAN)),
+        "ThreadResult": obj(thread=THREAD),
+        "SettingsResult": obj(
+            settings=obj(id=string(), **SETTINGS_LIMITS, created=TIME),
+        ),
+        "AuditPage": obj(
+            entries=array(
+                obj(
+                    id=COMMENT_ID,
+                    time=TIME,
+                    key_id=string(),
+                    key_name=string(),
+                    action=string(
+                        description="approve, spam, delete, restore, edit, ban, unban, "
+                        "lock, unlock or settings."
+                    ),
+                    target=string(description="comment:<id>, ban:<id>, thread:<key> or settings."),
+                    before={**ANY_JSON, "description": "The state before (null: created)."},
+                    after={**ANY_JSON, "description": "The state after (null: removed)."},
+                )
+            ),
+            cursor=CURSOR,
+        ),
+        "Digest": obj(
+            ["site", "day", "generated", "comments", "queue", *DIGEST_FIGURES, "regions"],
+            site=string(),
+            day=string(format="date"),
+            generated=TIME,
+            partial={**BOOLEAN, "description": "Today: the figures so far."},
+            comments=obj(
+                **{name: COUNT for name in ("posted", "approved", "held", "spam", "deleted")}
+            ),
+            queue=obj(queued=COUNT, refused=COUNT),
+            **DIGEST_FIGURES,
+            regions={
+                "type": "object",
+                "description": "Per region: its probes, and how many found it ok, degraded, down.",
+                "additionalProperties": obj(
+                    [], **DIGEST_FIGURES, **{state: COUNT for state in reports.STATES}
+                ),
+            },
+        ),
+        # --- health ---
+        "Health": obj(
+            ["status", "region", "state"],
+            status=string(enum=["ok", "down"]),
+            region=string(),
+            state=STATE,
+            reason=string(),
+            latency_ms={"type": "number"},
+            since=NULLABLE_TIME,
+            report_at=TIME,
+        ),
+        "Status": obj(
+            ["status", "generated", "regions", "notes"],
+            status=STATE,
+            generated=TIME,
+            reason=string(description="Only when the status store itself doesn't answer."),
+            regions=array(STATUS_REGION),
+            notes=array(STATUS_NOTE),
+            active_notes=COUNT,
+        ),
+        "SiteStatus": obj(
+            site=string(),
+            region=string(),
+            status=STATE,
+            read_only=BOOLEAN,
+            message=nullable(string(description="Why writes are refused.")),
+            note=nullable(obj(id=COMMENT_ID, summary=string(), created=TIME, url=string())),
+            show_note={**BOOLEAN, "description": "Show the note: trouble or read-only."},
+        ),
+        "OpenAPIDocument": {"type": "object", "description": "This document."},
+    }
+
+    #: Query and header parameters, by the name operations use for them.
+    PARAMETERS: dict[str, Schema] = {
+        "thread": {"name": "thread", "in": "query", "required": True, "schema": THREAD_KEY},
+        "thread-optional": {
+            "name": "thread",
+            "in": "query",
+            "required": False,
+            "schema": THREAD_KEY,
+            "description": "Only this thread (default: the whole site).",
+        },
+        "threads": {
+            "name": "thread",
+            "in": "query",
+            "required": True,
+            "style": "form",
+            "explode": True,
+            "description": "Repeat for each thread: `?thread=A&thread=B`.",
+            "schema": array(THREAD_KEY, minItems=1, maxItems=comments.MAX_COUNT_THREADS),
+        },
+        "cursor": {
+            "name": "cursor",
+            "in": "query",
+            "required": False,
+            "schema": string(),
+            "description": "The cursor of the previous page.",
+        },
+        "limit": {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "schema": integer(minimum=v.PAGE_MIN, maximum=v.PAGE_MAX, default=v.PAGE_DEFAULT),
+        },
+        "moderation-limit": {
+            "name": "limit",
+            "in": "query",
+            "required": False,
+            "schema": integer(
+                minimum=v.PAGE_MIN, maximum=v.PAGE_MAX, default=moderation.PAGE_DEFAULT
+            ),
+        },
+        "sort": {
+            "name": "sort",
+            "in": "query",
+            "required": False,
+            "schema": string(enum=list(threads.SORTS), default=threads.SORTS[0]),
+        },
+        "moderation-sort": {
+            "name": "sort",
+            "in": "query",
+            "required": False,
+            "schema": string(enum=list(threads.SORTS), default="newest"),
+        },
+        "status": {
+            "name": "status",
+            "in": "query",
+            "required": False,
+            "schema": string(enum=list(moderation.STATUSES), default="pending"),
+        },
+        "day": {
+            "name": "day",
+            "in": "query",
+            "required": False,
+            "schema": string(format="date"),
+            "description": "A UTC day, today or earlier (default: the latest digest).",
+        },
+        "v": {
+            "name": "v",
+            "in": "query",
+            "required": False,
+            "schema": string(),
+            "description": "The asset's content version: the current one is cached for good.",
+        },
+        "Idempotency-Key": {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": False,
+            "schema": string(pattern=ecma(v.IDEMPOTENCY_KEY)),
+            "description": "A retry with the same key and body returns the first response; "
+            "another body with the same key is refused.",
+        },
+        "X-Edit-Token": {
+            "name": "X-Edit-Token",
+            "in": "header",
+            "required": True,
+            "schema": string(),
+            "description": "The edit_token of the posted comment.",
+        },
+        "If-None-Match": {
+            "name": "If-None-Match",
+            "in": "header",
+            "required": False,
+            "schema": string(),
+            "description": "An earlier ETag: 304 if unchanged.",
+        },
+    }
+
+    #: Path parameters, by their name in the route table.
+    PATH_PARAMETERS: dict[str, Schema] = {
+        "site": string(pattern=ecma(v.SITE_ID), description="The site's id."),
+        "comment_id": COMMENT_ID,
+        "ban_id": string(description="The id of a ban."),
+        "name": string(
+            pattern=ecma(v.SITE_ID).removesuffix("$") + r"\.js$", description="`<site id>.js`"
+        ),
+        "page": string(pattern=r"^[a-z0-9][a-z0-9-]*$", description="A demo page's name."),
+    }
+    return {"schemas": SCHEMAS, "parameters": PARAMETERS, "path": PATH_PARAMETERS}
