@@ -20,9 +20,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from chalicelib.health import reports
-from chalicelib.health.probes import STORAGE_ERRORS, why
-from chalicelib.platform import clock, config
+from chalicelib.health.probes import why
+from chalicelib.platform import clients, clock, config
 from chalicelib.platform.logs import logger
+from chalicelib.store.replicas import STORAGE_ERRORS
 
 KEEP = 400 * 86400
 
@@ -181,7 +182,7 @@ def send(site: Any, digest: dict[str, Any]) -> bool:
         "notify_email": {"DataType": "String", "StringValue": site.notify_email},
     }
     try:
-        reports._sns().publish(
+        clients.client("sns").publish(
             TopicArn=topic,
             Subject=f"sidenote digest: {site.id} {digest['day']}",
             Message=text(digest),

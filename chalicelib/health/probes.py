@@ -11,6 +11,7 @@ Checks, each giving a state (ok / degraded / down) and a sentence a person can a
 ``moderation``   comments waiting for a decision, per site (information only).
 ``responses``    202 / 503 / other 5xx answers in the last minutes (from ``reports``).
 ``read_only``    the operator's service-wide read-only switch.
+``secret``       the deployment secret: without it comments, edits and moderation get 503.
 
 :mod:`chalicelib.health.reports` turns reports into states (hysteresis), stores them and alerts.
 """
@@ -24,12 +25,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
-from pynamodb.exceptions import PynamoDBException
 
-from chalicelib.platform import clock, config, tracing
+from chalicelib.platform import clock, config, tokens, tracing
+from chalicelib.store.replicas import STORAGE_ERRORS
 
+#: A region's states, best first.
 STATES = ("ok", "degraded", "down")
-STORAGE_ERRORS = (PynamoDBException, BotoCoreError, ClientError)
 #: A canary write + read slower than this (ms) makes the region degraded.
 SLOW_MS = 1000.0
 #: A write queue longer than this is degraded (comments wait too long to appear).
@@ -59,7 +60,9 @@ def why(exc: BaseException) -> str:
 
 
 @dataclass
-class Check:
+class Finding:
+    """What one check of a probe found: a state and a sentence a person can act on."""
+
     name: str
     state: str
     detail: str
@@ -71,7 +74,7 @@ class Report:
     region: str
     at: str
     interval: float
-    checks: list[Check]
+    checks: list[Finding]
 
     @property
     def state(self) -> str:
@@ -149,7 +152,7 @@ def _timed(call: Any) -> float:
 # --- checks -------------------------------------------------------------------------------
 
 
-def check_tables() -> Check:
+def check_tables() -> Finding:
     from chalicelib.store.models import ALL_TABLES
 
     problems, statuses = [], {}
@@ -171,10 +174,10 @@ def check_tables() -> Check:
                 problems.append(f"the {replica.get('RegionName')} replica of {name} is {status}")
     state = "degraded" if problems else "ok"
     detail = "; ".join(problems) or "tables and replicas are active"
-    return Check("tables", state, detail, {"status": statuses})
+    return Finding("tables", state, detail, {"status": statuses})
 
 
-def check_canary(region: str, now: float) -> tuple[Check, dict[str, float]]:
+def check_canary(region: str, now: float) -> tuple[Finding, dict[str, float]]:
     """Write then read this region's canary. Returns the check and the other regions'
     canary times (seen in the same Query, so reading costs one call)."""
     from chalicelib.store.models import Canary, ThreadItem
@@ -222,7 +225,7 @@ def check_canary(region: str, now: float) -> tuple[Check, dict[str, float]]:
             )
         )
     if not problems:
-        return Check(
+        return Finding(
             "canary",
             "ok",
             f"write {values['write_ms']:.0f} ms, read {values['read_ms']:.0f} ms",
@@ -230,17 +233,17 @@ def check_canary(region: str, now: float) -> tuple[Check, dict[str, float]]:
         ), others
     problems.sort(key=lambda problem: -STATES.index(problem[0]))
     state = worst([s for s, _ in problems])
-    return Check("canary", state, "; ".join(d for _, d in problems), values), others
+    return Finding("canary", state, "; ".join(d for _, d in problems), values), others
 
 
-def check_replication(region: str, now: float, seen: dict[str, float], read_ok: bool) -> Check:
+def check_replication(region: str, now: float, seen: dict[str, float], read_ok: bool) -> Finding:
     interval = config.settings.probe_interval
     limit = max(5 * interval, 300.0)
     peers = [r for r in config.settings.regions if r != region]
     if not peers:
-        return Check("replication", "ok", "single region: nothing to replicate")
+        return Finding("replication", "ok", "single region: nothing to replicate")
     if not read_ok:
-        return Check("replication", "ok", "not measured (reads fail)")
+        return Finding("replication", "ok", "not measured (reads fail)")
     lag = {peer: round(max(0.0, now - seen[peer]), 1) for peer in peers if peer in seen}
     behind = [p for p in peers if p in lag and lag[p] > limit]
     missing = [p for p in peers if p not in lag]
@@ -256,21 +259,21 @@ def check_replication(region: str, now: float, seen: dict[str, float], read_ok: 
         if lag
         else "no canary from the other regions yet"
     )
-    return Check("replication", state, detail, {"lag_s": lag, "missing": missing})
+    return Finding("replication", state, detail, {"lag_s": lag, "missing": missing})
 
 
-def check_queue() -> Check:
+def check_queue() -> Finding:
     """Backlog and dead letters of the durable write queue (``chalicelib.resilience.writequeue``)."""
     try:
         from chalicelib.resilience import writequeue
     except ImportError:
-        return Check("queue", "ok", "no write queue in this build")
+        return Finding("queue", "ok", "no write queue in this build")
     if config.settings.dynamodb_endpoint and not config.settings.sqs_endpoint:
-        return Check("queue", "ok", "no write queue in this local stack")
+        return Finding("queue", "ok", "no write queue in this local stack")
     try:
         depth = writequeue.depth()
-    except (BotoCoreError, ClientError) as exc:
-        return Check(
+    except STORAGE_ERRORS as exc:
+        return Finding(
             "queue",
             "degraded",
             f"the write queue doesn't answer ({why(exc)}): if "
@@ -288,10 +291,10 @@ def check_queue() -> Check:
     detail = "; ".join(problems) or (
         f"{values['backlog']} queued, {values['dead_letters']} dead letters"
     )
-    return Check("queue", "degraded" if problems else "ok", detail, values)
+    return Finding("queue", "degraded" if problems else "ok", detail, values)
 
 
-def check_moderation() -> Check:
+def check_moderation() -> Finding:
     """Comments waiting for a decision, per site: one COUNT query per site (information)."""
     from chalicelib.store.models import ThreadItem
     from chalicelib.store.sites import list_sites
@@ -299,13 +302,13 @@ def check_moderation() -> Check:
     try:
         waiting = {s.id: ThreadItem.queue.count(s.id) for s in list_sites()}
     except STORAGE_ERRORS as exc:
-        return Check("moderation", "ok", f"not measured ({why(exc)})")
+        return Finding("moderation", "ok", f"not measured ({why(exc)})")
     busy = {site: n for site, n in waiting.items() if n}
     detail = ", ".join(f"{site}: {n} waiting" for site, n in sorted(busy.items()))
-    return Check("moderation", "ok", detail or "no comments waiting", {"waiting": waiting})
+    return Finding("moderation", "ok", detail or "no comments waiting", {"waiting": waiting})
 
 
-def check_responses(region: str, now: float) -> Check:
+def check_responses(region: str, now: float) -> Finding:
     """What the API answered lately: comments queued (202) or refused (503) mean readers
     can't post normally even if the canary gets through; many other 5xx mean a bug."""
     from chalicelib.health import reports
@@ -314,7 +317,7 @@ def check_responses(region: str, now: float) -> Check:
     try:
         counts = reports.recent_outcomes(region, now - window, now)
     except STORAGE_ERRORS as exc:
-        return Check("responses", "ok", f"not measured ({why(exc)})")
+        return Finding("responses", "ok", f"not measured ({why(exc)})")
     minutes = max(1, round(window / 60))
     last = f"in the last {minutes} min" if minutes > 1 else "in the last minute"
     problems = []
@@ -325,25 +328,39 @@ def check_responses(region: str, now: float) -> Check:
     if counts["errors"] >= ERROR_LIMIT:
         problems.append(f"{_n(counts['errors'], 'request')} failed with an unexpected error {last}")
     if problems:
-        return Check("responses", "degraded", "; ".join(problems), counts)
+        return Finding("responses", "degraded", "; ".join(problems), counts)
     detail = (f"{last}: {counts['queued']} queued (202), {counts['refused']} refused (503), "
               f"{counts['errors']} other errors")  # fmt: skip
-    return Check("responses", "ok", detail, counts)
+    return Finding("responses", "ok", detail, counts)
 
 
 def _n(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def check_read_only() -> Check:
+def check_read_only() -> Finding:
     """The operator's deployment-wide read-only switch (environment or stored switch)."""
     from chalicelib.resilience import switches
 
     switches.clear_cache()  # the probe wants the stored value, not a container's copy
     message = switches.service_message() or config.settings.read_only_message
     if message:
-        return Check("read_only", "degraded", f"writes are switched off by the operator: {message}")
-    return Check("read_only", "ok", "writable")
+        return Finding(
+            "read_only", "degraded", f"writes are switched off by the operator: {message}"
+        )
+    return Finding("read_only", "ok", "writable")
+
+
+def check_secret() -> Finding:
+    """The deployment secret (:mod:`chalicelib.platform.tokens`): readable, or why not."""
+    reason = tokens.problem()
+    if reason:
+        return Finding(
+            "secret",
+            "degraded",
+            f"comments and moderation are refused: the deployment secret is unavailable ({reason})",
+        )
+    return Finding("secret", "ok", "the deployment secret is readable")
 
 
 def run(now: float | None = None) -> Report:
@@ -353,7 +370,7 @@ def run(now: float | None = None) -> Report:
     with tracing.subsegment("probe", region=region):
         canary, seen = check_canary(region, now)
         read_ok = "read_ms" in canary.values
-        checks = [canary, check_replication(region, now, seen, read_ok)]
+        checks = [canary, check_replication(region, now, seen, read_ok), check_secret()]
         if read_ok:
             checks += [
                 check_read_only(),

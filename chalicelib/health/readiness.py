@@ -10,8 +10,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from chalicelib.health.probes import STORAGE_ERRORS, why
+from chalicelib.health.probes import why
 from chalicelib.platform import clock, config
+from chalicelib.store.replicas import STORAGE_ERRORS
 
 
 def can_serve() -> tuple[bool, dict[str, Any]]:

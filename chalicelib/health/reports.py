@@ -19,14 +19,14 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib.health.probes import STORAGE_ERRORS, Report, why, worst
-from chalicelib.platform import clock, config, tracing
+from chalicelib.health.probes import STATES, Report, why, worst
+from chalicelib.platform import clients, clock, config, tracing
 from chalicelib.platform.logs import logger
+from chalicelib.store.replicas import STORAGE_ERRORS
 
 REPORT_TTL = 30 * 86400
 BUCKET_SECONDS = 15 * 60
 OVERALL = "overall"
-STATES = ("ok", "degraded", "down")
 
 
 def home_region() -> str:
@@ -167,7 +167,10 @@ def overall_of(states: dict[str, State | None], now: float) -> str:
 
 
 @dataclass
-class Outcome:
+class RecordedProbe:
+    """One probe, recorded: its report, the region's state after it, the overall state (home
+    region only) and the alert sent, if any."""
+
     report: Report
     state: State
     changed: bool
@@ -210,7 +213,7 @@ def _words(name: str, old: State | None, new: State, now: float) -> str:
     return f"{name} is {new.state}: {new.reason or 'no reason given'}."
 
 
-def probe_and_record(now: float | None = None, *, metrics: bool = True) -> Outcome:
+def probe_and_record(now: float | None = None, *, metrics: bool = True) -> RecordedProbe:
     """Probe this region, store the report, move the states, alert on change, emit metrics."""
     from chalicelib.health import probes
 
@@ -256,7 +259,7 @@ def probe_and_record(now: float | None = None, *, metrics: bool = True) -> Outco
             "reason": report.reason,
         },
     )
-    return Outcome(report, state, changed, overall, alert)
+    return RecordedProbe(report, state, changed, overall, alert)
 
 
 def _advance_overall(region: str, mine: State, now: float) -> tuple[State | None, bool]:
@@ -283,15 +286,8 @@ def _advance_overall(region: str, mine: State, now: float) -> tuple[State | None
 # --- alerts and metrics -------------------------------------------------------------------
 
 
-def _sns():
-    import botocore.session
-    from botocore.config import Config
-
-    return botocore.session.get_session().create_client(
-        "sns",
-        region_name=config.settings.region,
-        config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 3}),
-    )
+def _sns() -> Any:
+    return clients.client("sns")
 
 
 def send_alert(region: str, message: str) -> bool:
@@ -341,28 +337,11 @@ def emit_metrics(report: Report, state: State) -> None:
 
 # --- outcome counts (202 / 503 / 5xx), written by the HTTP middleware ----------------------
 
-_fast_client: Any = None
 
-
-def _client():
+def _client() -> Any:
     """A DynamoDB client with tight limits: counting must not slow a failing request much."""
-    global _fast_client
-    if _fast_client is None:
-        import botocore.session
-        from botocore.config import Config
-
-        _fast_client = botocore.session.get_session().create_client(
-            "dynamodb",
-            region_name=config.settings.region,
-            endpoint_url=config.settings.dynamodb_endpoint or None,
-            config=Config(connect_timeout=0.3, read_timeout=0.3, retries={"max_attempts": 1}),
-        )
-    return _fast_client
-
-
-def reset_client() -> None:
-    global _fast_client
-    _fast_client = None
+    endpoint = config.settings.dynamodb_endpoint or None
+    return clients.client("dynamodb", endpoint=endpoint, connect=0.3, read=0.3, attempts=1)
 
 
 def outcome_kind(status: int) -> str | None:
@@ -460,13 +439,6 @@ def p95(values: list[float]) -> float | None:
         return None
     ordered = sorted(values)
     return ordered[max(0, math.ceil(0.95 * len(ordered)) - 1)]
-
-
-def latest_reports(region: str, limit: int = 20) -> list[dict[str, Any]]:
-    from chalicelib.store.models import ProbeReport
-
-    items = ProbeReport.query(f"PROBE#{region}", scan_index_forward=False, limit=limit)
-    return [json.loads(item.report) for item in items]
 
 
 def status(now: float | None = None) -> dict[str, Any]:

@@ -9,6 +9,10 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+#: The built-in secret: public (it is in the source), for local runs and tests only. Inside
+#: Lambda it is never accepted (:mod:`chalicelib.platform.tokens` fails closed instead).
+LOCAL_SECRET = "local-development-secret"
+
 
 def _list(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(",") if part.strip())
@@ -29,10 +33,13 @@ class Settings:
     table_prefix: str = "sidenote-dev-"
     #: Where DynamoDB is; empty means the AWS endpoint of ``region``.
     dynamodb_endpoint: str = ""
-    #: Secret for edit tokens and keyed IP hashes. The default is for local runs only.
-    secret: str = field(default="local-development-secret", repr=False)
-    #: If set, the secret is read from this SSM SecureString parameter on first use instead.
-    secret_parameter: str = ""
+    #: Secret for edit tokens and keyed IP hashes, outside Lambda only (local runs, tests).
+    secret: str = field(default=LOCAL_SECRET, repr=False)
+    #: Secrets Manager secret (name or ARN) holding the secret, read on first use instead of
+    #: ``secret``. Required inside Lambda; replicated to every region, so each reads its own.
+    secret_id: str = ""
+    #: Running inside AWS Lambda (``AWS_LAMBDA_FUNCTION_NAME`` is set): secrets fail closed.
+    in_lambda: bool = False
     #: Bounded DynamoDB calls: a reader never waits the SDK defaults (15 s + 30 s).
     #: botocore "standard" retries, 1 + max_retries attempts: worst case per call
     #: 2 x (1 s + 2 s) + <= 1 s backoff = 7 s; then the breaker skips this replica.
@@ -120,8 +127,9 @@ def load(env: dict[str, str] | os._Environ = os.environ) -> Settings:
         regions=regions,
         table_prefix=env.get("SIDENOTE_TABLE_PREFIX", "sidenote-dev-"),
         dynamodb_endpoint=env.get("DYNAMODB_ENDPOINT", ""),
-        secret=env.get("SIDENOTE_SECRET", "local-development-secret"),
-        secret_parameter=env.get("SIDENOTE_SECRET_PARAMETER", ""),
+        secret=env.get("SIDENOTE_SECRET", LOCAL_SECRET),
+        secret_id=env.get("SIDENOTE_SECRET_ID", ""),
+        in_lambda=bool(env.get("AWS_LAMBDA_FUNCTION_NAME")),
         connect_timeout=float(env.get("SIDENOTE_DDB_CONNECT_TIMEOUT", "1.0")),
         read_timeout=float(env.get("SIDENOTE_DDB_READ_TIMEOUT", "2.0")),
         max_retries=int(env.get("SIDENOTE_DDB_MAX_RETRIES", "1")),

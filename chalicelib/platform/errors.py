@@ -162,3 +162,13 @@ class Unavailable(SidenoteError):
 
     def __init__(self, message: str, *, retry_after: int = 5) -> None:
         super().__init__(message, headers={"Retry-After": str(retry_after)})
+
+
+class SecretUnavailable(SidenoteError):
+    """The deployment secret is missing or can't be read: nothing that needs it (posting,
+    editing, deleting, moderation) can be done; reads still work."""
+
+    STATUS_CODE = 503
+
+    def __init__(self, message: str, *, retry_after: int = 30) -> None:
+        super().__init__(message, headers={"Retry-After": str(retry_after)})

@@ -15,7 +15,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 from pynamodb.models import Model
 
-from chalicelib.platform import config
+from chalicelib.platform import clients, config
 from chalicelib.store.models import ALL_TABLES
 
 
@@ -101,11 +101,9 @@ def _wait_active(client: Any, name: str, timeout: float, poll: float) -> dict[st
 
 
 def _region_client(region: str) -> Any:
-    from botocore.session import get_session
-
-    return get_session().create_client(
-        "dynamodb", region_name=region, endpoint_url=config.settings.endpoint_for(region)
-    )
+    """Control-plane calls (create, describe, update a table): longer reads, more attempts."""
+    endpoint = config.settings.endpoint_for(region)
+    return clients.client("dynamodb", region=region, endpoint=endpoint, read=10.0, attempts=4)
 
 
 def _protect(client: Any, name: str, ttl: str | None = None) -> None:

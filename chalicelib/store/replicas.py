@@ -25,13 +25,14 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import PynamoDBException
 
 from chalicelib.platform import config
+from chalicelib.platform.clients import AWS_ERRORS
 
-#: What a failing DynamoDB (or SQS) call raises, as PynamoDB and botocore raise it.
-STORAGE_ERRORS: tuple[type[Exception], ...] = (PynamoDBException, BotoCoreError, ClientError)
+#: What a failing DynamoDB (or SQS, SNS…) call raises, as PynamoDB and botocore raise it.
+#: The one definition: every module that catches storage failures uses this.
+STORAGE_ERRORS: tuple[type[Exception], ...] = (PynamoDBException, *AWS_ERRORS)
 
 T = TypeVar("T")
 
@@ -48,11 +49,6 @@ def using(region: str) -> Iterator[None]:
         yield
     finally:
         _region.reset(token)
-
-
-def current_region() -> str:
-    """The region whose replica model calls go to right now."""
-    return _region.get() or config.settings.region
 
 
 def model_for(model: type[T], region: str) -> type[T]:
