@@ -461,5 +461,9 @@ def status_digest(day: str | None) -> None:
     _echo_json(digest.run(digest.parse_day(day), only_home=False))
 
 
+from sidenote_cli.secret import secret  # noqa: E402 (a group of its own module)
+
+main.add_command(secret)
+
 if __name__ == "__main__":
     main()

@@ -82,8 +82,8 @@ def test_status_json_has_states_reports_timeline_and_notes(probed):
     assert body["status"] == "ok"
     [region] = body["regions"]
     assert region["region"] == "us-east-1" and region["status"] == "ok"
-    assert [c["name"] for c in region["report"]["checks"]][:3] == [
-        "canary", "replication", "read_only"]  # fmt: skip
+    assert [c["name"] for c in region["report"]["checks"]][:4] == [
+        "canary", "replication", "secret", "read_only"]  # fmt: skip
     assert len(region["timeline"]) in {96, 97}
     assert region["timeline"][-1]["state"] == "ok" and region["timeline"][-1]["ok"] == 1
     assert body["notes"][0]["id"] == note.id

@@ -9,8 +9,9 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from chalicelib.health import notes, reports
-from chalicelib.health.probes import STORAGE_ERRORS, why
+from chalicelib.health.probes import why
 from chalicelib.platform import clock, config
+from chalicelib.store.replicas import STORAGE_ERRORS
 
 HEADLINES = {
     "ok": "sidenote is operating normally",
