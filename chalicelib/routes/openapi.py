@@ -12,7 +12,7 @@ Derived, not restated:
 - limits: the constants of the modules that enforce them (see :mod:`.openapi_schemas`).
 
 Written by hand: request and response schemas and query/header parameters
-(:mod:`.openapi_schemas`), and per view what the route table cannot tell
+(:mod:`.openapi_schemas`, :mod:`.openapi_parameters`), and per view what the route table cannot tell
 (:mod:`.openapi_operations`). Imported only by the ``/openapi.json`` route, never at cold
 start; built once per container.
 """
@@ -28,7 +28,7 @@ from typing import Any
 
 from chalicelib.platform import errors, validation, web
 from chalicelib.resilience.guard import storage_guard
-from chalicelib.routes import openapi_operations, openapi_schemas
+from chalicelib.routes import openapi_operations, openapi_parameters, openapi_schemas
 from chalicelib.routes.openapi_operations import JSON, Op
 
 Schema = dict[str, Any]
@@ -70,7 +70,11 @@ def build() -> dict[str, Any]:
     """Build the document (without ``servers``) from the route table, now."""
     from app import app
 
-    parts = openapi_schemas.components()
+    parts = {
+        **openapi_schemas.components(),
+        "parameters": openapi_parameters.parameters(),
+        "path": openapi_parameters.path_parameters(),
+    }
     paths: dict[str, dict[str, Any]] = {}
     tags: dict[str, str] = {}
     names = [entry.view_name for methods in app.routes.values() for entry in methods.values()]

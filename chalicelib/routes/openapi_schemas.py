@@ -1,10 +1,10 @@
-"""The hand-written part of the OpenAPI document: request-body and response schemas, and
-the query, header and path parameters the route table cannot tell.
+"""The hand-written part of the OpenAPI document: request-body and response schemas.
 
 Everything else (paths, methods, operation ids, summaries, security, content types, error
-responses) is derived by :mod:`chalicelib.routes.openapi`. Every limit below is the constant
-of the module that enforces it, never a literal restated here. Schemas are plain JSON Schema
-2020-12 objects with no ``allOf``, so each one lists every field a response carries.
+responses) is derived by :mod:`chalicelib.routes.openapi`; parameters are in
+:mod:`.openapi_parameters`. Every limit below is the constant of the module that enforces it,
+never a literal restated here. Schemas are plain JSON Schema 2020-12 objects with no
+``allOf``, so each one lists every field a response carries.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 from chalicelib.health import reports
 from chalicelib.moderation import service as moderation
 from chalicelib.platform import validation as v
-from chalicelib.routes import threads
 from chalicelib.store import comments, sites
 
 Schema = dict[str, Any]
@@ -76,21 +75,29 @@ REQUIRED_TEXT = rf"^[^{_TEXT_CC}]*[^\s{_TEXT_CC}][^{_TEXT_CC}]*$"
 HTTP_URL = rf"^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~-]+(:[0-9]{{1,5}})?([/?#][^\s{_CC}]*)?$"
 
 
-def components() -> dict[str, dict[str, Schema]]:
-    """The hand-written components, read from the enforcing modules' constants at call time:
-    ``schemas`` (request bodies and responses), ``parameters`` (query and header, by the name
-    operations use) and ``path`` (path parameters, by their name in the route table)."""
-    TIME = string(format="date-time", description="RFC 3339, UTC: 2026-11-25T16:00:00Z.")
-    NULLABLE_TIME = nullable(TIME)
-    COMMENT_ID = string(pattern=ecma(v.ULID), description="A ULID (26 characters, time-ordered).")
-    EMAIL = string(pattern=ecma(v.EMAIL), maxLength=v.MAX_EMAIL)
-    THREAD_KEY = string(
+def comment_id() -> Schema:
+    return string(pattern=ecma(v.ULID), description="A ULID (26 characters, time-ordered).")
+
+
+def thread_key() -> Schema:
+    """A thread key as :func:`~chalicelib.platform.validation.normalize_thread_key` takes it."""
+    return string(
         minLength=1,
         maxLength=v.MAX_THREAD_KEY,
         pattern=REQUIRED_LINE,
         description="Chosen by the blog: a post id or the page path. Normalised: trimmed, NFC, "
         "a trailing `/` is not significant; no control characters.",
     )
+
+
+def components() -> dict[str, dict[str, Schema]]:
+    """The hand-written ``schemas`` (request bodies and responses), read from the enforcing
+    modules' constants at call time."""
+    TIME = string(format="date-time", description="RFC 3339, UTC: 2026-11-25T16:00:00Z.")
+    NULLABLE_TIME = nullable(TIME)
+    COMMENT_ID = comment_id()
+    EMAIL = string(pattern=ecma(v.EMAIL), maxLength=v.MAX_EMAIL)
+    THREAD_KEY = thread_key()
     STATE = string(enum=[*reports.STATES, "unknown"])
     CURSOR = nullable(string(description="Opaque; null on the last page."))
 
@@ -363,111 +370,4 @@ def components() -> dict[str, dict[str, Schema]]:
         ),
         "OpenAPIDocument": {"type": "object", "description": "This document."},
     }
-
-    #: Query and header parameters, by the name operations use for them.
-    PARAMETERS: dict[str, Schema] = {
-        "thread": {"name": "thread", "in": "query", "required": True, "schema": THREAD_KEY},
-        "thread-optional": {
-            "name": "thread",
-            "in": "query",
-            "required": False,
-            "schema": THREAD_KEY,
-            "description": "Only this thread (default: the whole site).",
-        },
-        "threads": {
-            "name": "thread",
-            "in": "query",
-            "required": True,
-            "style": "form",
-            "explode": True,
-            "description": "Repeat for each thread: `?thread=A&thread=B`.",
-            "schema": array(THREAD_KEY, minItems=1, maxItems=comments.MAX_COUNT_THREADS),
-        },
-        "cursor": {
-            "name": "cursor",
-            "in": "query",
-            "required": False,
-            "schema": string(),
-            "description": "The cursor of the previous page.",
-        },
-        "limit": {
-            "name": "limit",
-            "in": "query",
-            "required": False,
-            "schema": integer(minimum=v.PAGE_MIN, maximum=v.PAGE_MAX, default=v.PAGE_DEFAULT),
-        },
-        "moderation-limit": {
-            "name": "limit",
-            "in": "query",
-            "required": False,
-            "schema": integer(
-                minimum=v.PAGE_MIN, maximum=v.PAGE_MAX, default=moderation.PAGE_DEFAULT
-            ),
-        },
-        "sort": {
-            "name": "sort",
-            "in": "query",
-            "required": False,
-            "schema": string(enum=list(threads.SORTS), default=threads.SORTS[0]),
-        },
-        "moderation-sort": {
-            "name": "sort",
-            "in": "query",
-            "required": False,
-            "schema": string(enum=list(threads.SORTS), default="newest"),
-        },
-        "status": {
-            "name": "status",
-            "in": "query",
-            "required": False,
-            "schema": string(enum=list(moderation.STATUSES), default="pending"),
-        },
-        "day": {
-            "name": "day",
-            "in": "query",
-            "required": False,
-            "schema": string(format="date"),
-            "description": "A UTC day, today or earlier (default: the latest digest).",
-        },
-        "v": {
-            "name": "v",
-            "in": "query",
-            "required": False,
-            "schema": string(),
-            "description": "The asset's content version: the current one is cached for good.",
-        },
-        "Idempotency-Key": {
-            "name": "Idempotency-Key",
-            "in": "header",
-            "required": False,
-            "schema": string(pattern=ecma(v.IDEMPOTENCY_KEY)),
-            "description": "A retry with the same key and body returns the first response; "
-            "another body with the same key is refused.",
-        },
-        "X-Edit-Token": {
-            "name": "X-Edit-Token",
-            "in": "header",
-            "required": True,
-            "schema": string(),
-            "description": "The edit_token of the posted comment.",
-        },
-        "If-None-Match": {
-            "name": "If-None-Match",
-            "in": "header",
-            "required": False,
-            "schema": string(),
-            "description": "An earlier ETag: 304 if unchanged.",
-        },
-    }
-
-    #: Path parameters, by their name in the route table.
-    PATH_PARAMETERS: dict[str, Schema] = {
-        "site": string(pattern=ecma(v.SITE_ID), description="The site's id."),
-        "comment_id": COMMENT_ID,
-        "ban_id": string(description="The id of a ban."),
-        "name": string(
-            pattern=ecma(v.SITE_ID).removesuffix("$") + r"\.js$", description="`<site id>.js`"
-        ),
-        "page": string(pattern=r"^[a-z0-9][a-z0-9-]*$", description="A demo page's name."),
-    }
-    return {"schemas": SCHEMAS, "parameters": PARAMETERS, "path": PATH_PARAMETERS}
+    return {"schemas": SCHEMAS}
