@@ -1,4 +1,7 @@
-"""Shared fixtures. Environment is set here, before anything imports ``app``."""
+"""Shared fixtures (helpers are plain functions in ``tests/support.py``).
+
+The environment is set here, before anything imports ``app`` or makes a botocore client.
+"""
 
 from __future__ import annotations
 
@@ -17,43 +20,25 @@ os.environ.update(
 os.environ.pop("DYNAMODB_ENDPOINT", None)
 
 import pytest
-from moto import mock_aws
 
 from chalicelib.store import sites
-from chalicelib.store.models import ALL_TABLES
+from tests.iam_recorder import RECORDER as IAM_CALLS
+from tests.support import DYNAMODB_CALLS, FAULTS, ORIGIN, LiveStack, moderate, moto_tables
 
-ORIGIN = "https://blog.example"
+DYNAMODB_CALLS.install()  # before any client exists, so that every client carries it
+IAM_CALLS.install()  # every AWS call a Lambda handler makes, for tests/test_iam.py
 
 
-def patch_settings(monkeypatch, **changes):
-    """Replace the frozen settings for one test. Production code reads ``config.settings``
-    at call time, so patching that attribute reaches it; test modules that imported
-    ``settings`` itself get the patched copy too."""
-    import dataclasses
-    import sys
-
-    from chalicelib.platform import config
-
-    original = config.settings
-    patched = dataclasses.replace(original, **changes)
-    for module in list(sys.modules.values()):
-        if getattr(module, "settings", None) is original:
-            monkeypatch.setattr(module, "settings", patched)
-    return patched
+def pytest_collection_modifyitems(items):
+    """tests/test_iam.py runs last: it holds every call the tests before it made."""
+    items.sort(key=lambda item: item.path.name == "test_iam.py")
 
 
 @pytest.fixture
 def aws():
     """moto in-process, with sidenote's tables created and no cached sites."""
-    # PynamoDB's botocore clients are kept between tests (building them costs ~0.5 s);
-    # moto's stubber is registered on every client, so a fresh mock_aws still means fresh,
-    # empty tables for each test.
-    with mock_aws():
-        for model in ALL_TABLES:
-            model.create_table(wait=True)
-        sites.clear_cache()
+    with moto_tables():
         yield
-        sites.clear_cache()
 
 
 @pytest.fixture
@@ -72,53 +57,32 @@ def client(site):
         yield test_client
 
 
+@pytest.fixture
+def moderator_key(site) -> str:
+    """A moderator key of ``myblog`` (the secret the moderator sends)."""
+    return sites.create_key("myblog", "ann")[0]
+
+
+@pytest.fixture
+def mod(client, moderator_key):
+    """Call a moderation route of ``myblog``: ``mod("GET", "comments?status=spam")`` ->
+    ``(status, body)``; ``raw_key=`` sends another key."""
+
+    def call(method: str, path: str, body=None, raw_key: str | None = None):
+        return moderate(client, raw_key or moderator_key, method, path, body)
+
+    return call
+
+
+@pytest.fixture
+def faults(site):
+    """Faults at the botocore layer (``tests.support.FAULTS``), cleared after the test."""
+    FAULTS.hook()
+    yield FAULTS
+    FAULTS.clear()
+
+
 # --- the real local stack (end-to-end and browser tests) -----------------------------------
-
-
-def _devstack():
-    import sys
-    from pathlib import Path
-
-    scripts = str(Path(__file__).resolve().parent.parent / "scripts")
-    if scripts not in sys.path:
-        sys.path.insert(0, scripts)
-    import devstack
-
-    return devstack
-
-
-class LiveStack:
-    """DynamoDB Local (in memory) + ``chalice local`` over real HTTP, for one test session."""
-
-    def __init__(self) -> None:
-        devstack = _devstack()
-        self.devstack = devstack
-        self.database = devstack.Database().start()
-        self.server = devstack.ApiServer({}, port=devstack.free_port())
-        self.url = self.server.url
-        self.env = devstack.stack_env(
-            self.database.endpoint,
-            SIDENOTE_TABLE_PREFIX="sidenote-dev-",
-            SIDENOTE_SECRET="e2e-secret",
-            SIDENOTE_RATE_LIMIT_PER_MINUTE="100000",
-            SIDENOTE_SITE_RATE_LIMIT_PER_MINUTE="100000",
-            SIDENOTE_LOG_LEVEL="WARNING",
-        )
-        self.server.env = self.env
-        devstack.prepare(self.env, [self.url])
-        self.moderator_key = devstack.cli(self.env, "key", "create", "demo").strip()
-        self.server.start()
-
-    def cli(self, *args: str) -> str:
-        return self.devstack.cli(self.env, *args)
-
-    def restart_server(self) -> None:
-        self.server.stop()
-        self.server.start()
-
-    def stop(self) -> None:
-        self.server.stop()
-        self.database.stop()
 
 
 @pytest.fixture(scope="session")

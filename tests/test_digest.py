@@ -12,7 +12,7 @@ from chalicelib.health import digest, reports
 from chalicelib.platform import clock
 from chalicelib.store import sites
 from chalicelib.store.models import Comment, DigestRecord, StatusBucket
-from tests.health_helpers import Inbox, use_settings
+from tests.support import Inbox, patch_probe_settings
 
 DAY = "2026-11-24"
 NOON = clock.parse_rfc3339(f"{DAY}T12:00:00Z")
@@ -34,7 +34,7 @@ def seed_bucket(region: str, start: str, ok: int, degraded: int, down: int,
 def seeded(site, monkeypatch):
     """myblog's day: 7 comments, 2 queued and 1 refused post, 96 probes with one outage."""
     inbox = Inbox("sidenote-digests")
-    use_settings(monkeypatch, digest_topic_arn=inbox.topic)
+    patch_probe_settings(monkeypatch, digest_topic_arn=inbox.topic)
     sites.update_site("myblog", {"notify_email": "owner@blog.example"})
     sites.create_site("other", "Other", origins=["https://other.example"])
     for status in ["approved"] * 3 + ["pending"] * 2 + ["spam", "deleted"]:
@@ -87,7 +87,7 @@ def test_the_scheduled_digest_stores_and_sends_each_sites_digest(seeded, client,
 
 
 def test_only_the_home_region_makes_digests(seeded, monkeypatch):
-    use_settings(monkeypatch, region="us-west-2", regions=("us-west-2", "us-east-1"))
+    patch_probe_settings(monkeypatch, region="us-west-2", regions=("us-west-2", "us-east-1"))
     assert digest.run(DAY) == []
     assert list(DigestRecord.scan()) == []
 

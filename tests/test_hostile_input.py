@@ -8,13 +8,11 @@ import re
 from urllib.parse import quote
 
 import pytest
-from moto import mock_aws
 
 from chalicelib.store import comments, sites
-from chalicelib.store.models import ALL_TABLES, Comment, EphemeralItem, ThreadItem
-from tests.conftest import ORIGIN, patch_settings
+from chalicelib.store.models import EphemeralItem, ThreadItem
+from tests.support import JSON, ORIGIN, moto_tables, patch_settings, stored_comments
 
-JSON = {"Content-Type": "application/json"}
 FIELDS = ["text", "author", "email", "website", "parent", "title", "url", "hp"]
 SCRIPT = "<script>alert(1)</script>"
 HTML_PAYLOADS = [
@@ -32,12 +30,8 @@ HTML_PAYLOADS = [
 @pytest.fixture(scope="module")
 def aws():
     """One moto for the module (hundreds of small tests); ``empty_tables`` resets data."""
-    with mock_aws():
-        for model in ALL_TABLES:
-            model.create_table(wait=True)
-        sites.clear_cache()
+    with moto_tables():
         yield
-        sites.clear_cache()
 
 
 @pytest.fixture(scope="module")
@@ -61,10 +55,6 @@ def generous_rate_limit(monkeypatch):
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def stored_comments() -> list[Comment]:
-    return [item for item in ThreadItem.scan() if isinstance(item, Comment)]
 
 
 def thread_count(key: str = "/a") -> int:

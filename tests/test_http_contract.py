@@ -9,15 +9,20 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from chalicelib.platform import clock, tokens
-from chalicelib.store import comments, sites
-from chalicelib.store.models import ThreadMeta
-from tests.conftest import ORIGIN, patch_settings
+from chalicelib.store import sites
+from tests.support import (
+    JSON,
+    MISSING_ID,
+    ORIGIN,
+    body_of,
+    lock_thread,
+    patch_settings,
+    post_comment,
+)
 
-JSON = {"Content-Type": "application/json"}
 ATOM = "{http://www.w3.org/2005/Atom}"
 EMAIL = "ann.secret@example.org"
 LOCAL_IP = "127.0.0.1"
-MISSING_ID = "01J9Z6Q3M8V7K2X4T5R6Y7W8N9"
 
 
 @pytest.fixture(autouse=True)
@@ -34,10 +39,6 @@ def header(response, name):
     return next((v for k, v in response.headers.items() if k.lower() == wanted), None)
 
 
-def body_of(response):
-    return json.loads(response.body)
-
-
 def assert_error(response, status, code, *, mentions=None):
     assert response.status_code == status, response.body
     error = body_of(response)
@@ -50,15 +51,6 @@ def assert_error(response, status, code, *, mentions=None):
     return error
 
 
-def post_comment(client, payload, *, thread="/a", headers=None, site="myblog"):
-    body = payload if isinstance(payload, (str, bytes)) else json.dumps(payload)
-    return client.http.post(
-        f"/sites/{site}/comments?thread={quote(thread, safe='')}",
-        headers={**JSON, **(headers or {})},
-        body=body,
-    )
-
-
 def new_comment(client, text="hello", *, thread="/a", **fields):
     response = post_comment(client, {"text": text, **fields}, thread=thread)
     assert response.status_code == 201, response.body
@@ -68,13 +60,6 @@ def new_comment(client, text="hello", *, thread="/a", **fields):
 def list_thread(client, thread="/a", headers=None, **params):
     query = urlencode({"thread": thread, **params})
     return client.http.get(f"/sites/myblog/comments?{query}", headers=headers or {})
-
-
-def lock_thread(key="/a"):
-    pk = comments.thread_pk("myblog", key)
-    ThreadMeta(
-        pk, comments.META_SK, site="myblog", key=key, created=clock.rfc3339(), locked=True
-    ).save()
 
 
 # --- GET /sites/{site}/comments ---------------------------------------------------------------
@@ -328,7 +313,7 @@ def test_banned_email_gets_403_banned(client):
 
 
 def test_locked_thread_gets_403_thread_locked(client):
-    lock_thread("/a")
+    lock_thread("myblog", "/a")
     assert_error(post_comment(client, {"text": "hi"}), 403, "ThreadLocked")
     assert body_of(list_thread(client))["thread"]["locked"] is True
 

@@ -10,27 +10,19 @@ import pytest
 from chalicelib.health import probes, reports
 from chalicelib.platform import config
 from chalicelib.store.models import Canary, ProbeReport, RegionState, StatusBucket
-from tests.health_helpers import READS, WRITES, Faults, Inbox, use_settings
+from tests.support import Inbox, create_queues, patch_probe_settings
 
 
 @pytest.fixture
 def alerts(site, monkeypatch):
     from chalicelib.resilience import writequeue
 
-    writequeue.reset()
-    writequeue.create_queues()
+    create_queues()
     inbox = Inbox("sidenote-alerts")
-    use_settings(monkeypatch, probe_confirm=2, alert_topic_arn=inbox.topic)
+    patch_probe_settings(monkeypatch, probe_confirm=2, alert_topic_arn=inbox.topic)
     yield inbox
     reports.forget()
     writequeue.reset()
-
-
-@pytest.fixture
-def faults(site):
-    injected = Faults()
-    yield injected
-    injected.forget()
 
 
 def probe_states(n: int) -> list[str]:
@@ -49,10 +41,10 @@ def test_faults_drive_ok_degraded_down_ok_with_exactly_one_alert_per_change(aler
     comments = config.settings.comments_table
     assert probe_states(1) == ["ok"]
 
-    faults.fail(comments, WRITES)
+    faults.fail("internal-500", writes=True, table=comments)
     assert probe_states(3) == ["ok", "degraded", "degraded"]
 
-    faults.fail(comments, READS)
+    faults.fail("internal-500", reads=True, table=comments)
     assert probe_states(3) == ["degraded", "down", "down"]
 
     faults.clear()
@@ -72,7 +64,7 @@ def test_faults_drive_ok_degraded_down_ok_with_exactly_one_alert_per_change(aler
 
 def test_a_single_bad_probe_changes_nothing(alerts, faults):
     probe_states(1)
-    faults.fail(config.settings.comments_table, WRITES)
+    faults.fail("internal-500", writes=True, table=config.settings.comments_table)
     assert probe_states(1) == ["ok"]
     faults.clear()
     assert probe_states(2) == ["ok", "ok"]
@@ -83,7 +75,7 @@ def test_the_probe_still_alerts_when_the_store_holding_states_fails(alerts, faul
     probe_states(1)
     for table in (config.settings.comments_table, config.settings.ephemeral_table,
                   config.settings.sites_table):  # fmt: skip
-        faults.fail(table, READS | WRITES, code="ServiceUnavailable")
+        faults.fail("unavailable-503", reads=True, writes=True, table=table)
     assert probe_states(2) == ["ok", "down"]
     [alert] = alerts.messages()
     assert "is down" in alert["Message"] and "ServiceUnavailable" in alert["Message"]
@@ -91,12 +83,12 @@ def test_the_probe_still_alerts_when_the_store_holding_states_fails(alerts, faul
 
 def test_a_failed_alert_is_sent_with_the_next_probe(alerts, faults, monkeypatch):
     probe_states(1)
-    faults.fail(config.settings.comments_table, WRITES)
+    faults.fail("internal-500", writes=True, table=config.settings.comments_table)
     monkeypatch.setattr(reports, "send_alert", lambda region, message: False)
     assert probe_states(2) == ["ok", "degraded"]
     assert reports._load("us-east-1").alert_pending.startswith("Region us-east-1 is degraded")
     monkeypatch.undo()
-    use_settings(monkeypatch, probe_confirm=2, alert_topic_arn=alerts.topic)
+    patch_probe_settings(monkeypatch, probe_confirm=2, alert_topic_arn=alerts.topic)
     probe_states(1)
     [alert] = alerts.messages()
     assert "is degraded" in alert["Message"]
@@ -115,8 +107,8 @@ def test_each_probe_stores_a_report_with_a_thirty_day_ttl_and_fills_its_bucket(a
 
 
 def test_replication_lag_comes_from_the_other_regions_canaries(alerts, monkeypatch):
-    use_settings(monkeypatch, regions=("us-east-1", "eu-west-1"), probe_confirm=1,
-                 alert_topic_arn=alerts.topic)  # fmt: skip
+    patch_probe_settings(monkeypatch, regions=("us-east-1", "eu-west-1"), probe_confirm=1,
+                         alert_topic_arn=alerts.topic)  # fmt: skip
     now = reports.clock.now()
     Canary(probes.CANARY_PK, "eu-west-1", region="eu-west-1", written=now - 30).save()
     report = probes.run(now)
@@ -132,8 +124,8 @@ def test_replication_lag_comes_from_the_other_regions_canaries(alerts, monkeypat
 
 
 def test_a_region_without_recent_reports_makes_the_overall_state_degraded(alerts, monkeypatch):
-    use_settings(monkeypatch, regions=("us-east-1", "us-west-2"), probe_confirm=1,
-                 alert_topic_arn=alerts.topic)  # fmt: skip
+    patch_probe_settings(monkeypatch, regions=("us-east-1", "us-west-2"), probe_confirm=1,
+                         alert_topic_arn=alerts.topic)  # fmt: skip
     outcome = reports.probe_and_record()
     assert outcome.state.state == "ok"
     assert outcome.overall.state == "degraded"

@@ -13,7 +13,7 @@ import pytest
 
 from chalicelib.platform.config import settings
 from chalicelib.store import replicas
-from tests.resilience import (
+from tests.support import (
     FAULTS,
     HOME,
     OTHER,
@@ -122,6 +122,7 @@ def stack(client, monkeypatch):
     reset_state()
 
 
+@pytest.mark.slow  # ~80 s: left out of make test-fast
 def test_soak_of_2000_comments_with_faults_loses_and_doubles_nothing(stack, capsys):
     tally: Counter[str] = Counter()
     statuses: Counter[str] = Counter()

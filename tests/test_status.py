@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from chalicelib.health import notes, reports
 from chalicelib.platform import config
 from sidenote_cli import main as cli
-from tests.health_helpers import READS, WRITES, Faults, use_settings, with_queues
+from tests.support import create_queues, patch_probe_settings
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 
@@ -19,18 +19,11 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 @pytest.fixture
 def probed(client, monkeypatch):
     """The client, after one healthy probe; hysteresis of two probes."""
-    with_queues()
-    use_settings(monkeypatch, probe_confirm=2)
+    create_queues()
+    patch_probe_settings(monkeypatch, probe_confirm=2)
     reports.probe_and_record()
     yield client
     reports.forget()
-
-
-@pytest.fixture
-def faults(site):
-    injected = Faults()
-    yield injected
-    injected.forget()
 
 
 def run_cli(*args: str) -> str:
@@ -47,7 +40,7 @@ def test_health_is_ok_with_the_probes_state(probed):
 
 
 def test_health_is_503_once_the_probes_confirm_the_region_is_down(probed, faults):
-    faults.fail(config.settings.comments_table, READS | WRITES)
+    faults.fail("internal-500", reads=True, writes=True, table=config.settings.comments_table)
     reports.probe_and_record()
     assert probed.http.get("/health").status_code == 200  # one probe is not enough
     reports.probe_and_record()
@@ -59,14 +52,14 @@ def test_health_is_503_once_the_probes_confirm_the_region_is_down(probed, faults
 
 
 def test_health_is_503_when_the_store_does_not_answer(probed, faults):
-    faults.fail(config.settings.ephemeral_table, READS)
+    faults.fail("internal-500", reads=True, table=config.settings.ephemeral_table)
     response = probed.http.get("/health")
     assert response.status_code == 503
     assert json.loads(response.body)["reason"] == ("comment store unreachable: InternalServerError")
 
 
 def test_health_stays_ok_while_degraded(probed, faults):
-    faults.fail(config.settings.comments_table, WRITES)
+    faults.fail("internal-500", writes=True, table=config.settings.comments_table)
     reports.probe_and_record()
     reports.probe_and_record()
     body = json.loads(probed.http.get("/health").body)
@@ -94,7 +87,7 @@ def test_status_json_has_states_reports_timeline_and_notes(probed):
 
 
 def test_status_shows_a_state_still_waiting_for_confirmation(probed, faults):
-    faults.fail(config.settings.comments_table, WRITES)
+    faults.fail("internal-500", writes=True, table=config.settings.comments_table)
     reports.probe_and_record()
     [region] = json.loads(probed.http.get("/status").body)["regions"]
     assert region["status"] == "ok" and region["changing_to"] == "degraded"
@@ -102,7 +95,7 @@ def test_status_shows_a_state_still_waiting_for_confirmation(probed, faults):
 
 def test_status_page_shows_the_state_the_regions_and_the_notes(probed, faults):
     notes.post("Comments are slow to appear\nThe queue is draining.")
-    faults.fail(config.settings.comments_table, WRITES)
+    faults.fail("internal-500", writes=True, table=config.settings.comments_table)
     reports.probe_and_record()
     reports.probe_and_record()
     faults.clear()
@@ -119,7 +112,7 @@ def test_status_page_shows_the_state_the_regions_and_the_notes(probed, faults):
 
 
 def test_status_page_says_down_when_its_store_does_not_answer(probed, faults):
-    faults.fail(config.settings.ephemeral_table, READS)
+    faults.fail("internal-500", reads=True, table=config.settings.ephemeral_table)
     response = probed.http.get("/status.html")
     assert response.status_code == 503
     page = response.body.decode()
@@ -151,7 +144,7 @@ def test_site_status_offers_the_note_only_when_degraded_or_read_only(probed, fau
     assert body["note"]["id"] == note.id
     assert body["show_note"] is False
 
-    faults.fail(config.settings.comments_table, WRITES)
+    faults.fail("internal-500", writes=True, table=config.settings.comments_table)
     reports.probe_and_record()
     reports.probe_and_record()
     body = json.loads(probed.http.get("/sites/myblog/status").body)
@@ -200,8 +193,8 @@ def test_resolving_an_unknown_note_is_a_clear_error(aws):
 
 
 def test_cli_probe_prints_the_state(site, monkeypatch):
-    with_queues()
-    use_settings(monkeypatch, probe_confirm=2)
+    create_queues()
+    patch_probe_settings(monkeypatch, probe_confirm=2)
     output = run_cli("status", "probe")
     assert output.startswith("20") and "us-east-1: ok, canary " in output
     shown = json.loads(run_cli("status", "show"))

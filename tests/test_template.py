@@ -82,6 +82,7 @@ def test_global_tables_have_a_replica_per_region_with_streams_pitr_and_protectio
     assert ephemeral["TimeToLiveSpecification"] == {"AttributeName": "expires", "Enabled": True}
 
 
+@pytest.mark.slow  # chalice package twice: ~10 s for the module
 def test_packaged_stacks_wire_the_queue_to_its_handler_and_the_api(packaged):
     for name in ("home", "region"):
         template, _ = packaged[name]
@@ -101,6 +102,7 @@ def test_packaged_stacks_wire_the_queue_to_its_handler_and_the_api(packaged):
     assert "Distribution" not in packaged["region"][0]["Resources"]
 
 
+@pytest.mark.slow  # chalice package twice: ~10 s for the module
 def test_cloudfront_fails_reads_over_between_regions_and_passes_writes_uncached(packaged):
     template, _ = packaged["home"]
     config = template["Resources"]["Distribution"]["Properties"]["DistributionConfig"]
@@ -118,6 +120,7 @@ def test_cloudfront_fails_reads_over_between_regions_and_passes_writes_uncached(
     assert policy["DefaultTTL"] == 0  # the API's Cache-Control (and stale-if-error) rules
 
 
+@pytest.mark.slow  # chalice package twice: ~10 s for the module
 def test_packaged_templates_pass_cfn_lint(packaged):
     paths = [str(packaged[name][1]) for name in ("home", "region")]
     result = subprocess.run(

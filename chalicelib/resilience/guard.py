@@ -53,4 +53,5 @@ def storage_guard(view: Callable[..., Any]) -> Callable[..., Any]:
                 retry_after=30,
             ) from exc
 
+    guarded.storage_guarded = True  # type: ignore[attr-defined]  # read by the route-table test
     return guarded

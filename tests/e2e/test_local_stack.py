@@ -146,9 +146,9 @@ def test_feed_lists_the_latest_comment(live_server):
 
 def test_comments_survive_a_restart_of_the_whole_stack(tmp_path):
     """What `make run` promises: a second run keeps the comments of the first."""
-    from tests.conftest import _devstack
+    from tests import support
 
-    devstack = _devstack()
+    devstack = support.devstack()
 
     def start():
         database = devstack.Database(data_dir=tmp_path / "db").start()
