@@ -6,8 +6,9 @@ the ``prod-*`` stages in ``.chalice/config.json``. Run ``python deploy/build.py`
 changing a model; ``tests/test_template.py`` fails while the files are out of date.
 
 - ``deploy/home.json``   the home region's stack (``prod-use1``): the global tables with a
-  replica per region, this region's write queue and dead-letter queue, and CloudFront in
-  front of the regional APIs (origin-group failover for reads, ``/write/*`` uncached).
+  replica per region, the deployment secret with a replica per region, this region's write
+  queue and dead-letter queue, and CloudFront in front of the regional APIs (origin-group
+  failover for reads, ``/write/*`` uncached).
 - ``deploy/region.json`` every other region's stack: its write queue and dead-letter queue.
 """
 
@@ -27,6 +28,31 @@ def _regions() -> list[str]:
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     regions = config["stages"][HOME_STAGE]["environment_variables"]["SIDENOTE_REGIONS"]
     return [r.strip() for r in regions.split(",") if r.strip()]
+
+
+def _secret_id() -> str:
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    return config["stages"][HOME_STAGE]["environment_variables"]["SIDENOTE_SECRET_ID"]
+
+
+def secret_resources(regions: list[str]) -> dict:
+    """The deployment secret (edit tokens, keyed hashes): generated once, never shown, and
+    replicated to every other region, whose functions read the same value from their own
+    replica. Retained: losing it would void every edit token and stored hash. Not rotated:
+    a new value would do the same."""
+    return {
+        "DeploymentSecret": {
+            "Type": "AWS::SecretsManager::Secret",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "Name": _secret_id(),
+                "Description": "sidenote: edit tokens and keyed hashes (one value, every region)",
+                "GenerateSecretString": {"PasswordLength": 64, "ExcludePunctuation": True},
+                "ReplicaRegions": [{"Region": region} for region in regions[1:]],
+            },
+        }
+    }
 
 
 PREFIX = {"Ref": "TablePrefix"}
@@ -328,7 +354,7 @@ def home_template(regions: list[str]) -> dict:
 
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": "sidenote home region: global tables, write queue, CloudFront",
+        "Description": "sidenote home region: global tables, secret, write queue, CloudFront",
         "Parameters": {
             "TablePrefix": {"Type": "String", "Default": "sidenote-prod-"},
             "PrimaryOriginDomain": {
@@ -352,6 +378,7 @@ def home_template(regions: list[str]) -> dict:
         },
         "Resources": {
             **{_logical(model): global_table(model, regions) for model in ALL_TABLES},
+            **secret_resources(regions),
             **queue_resources(),
             **cloudfront_resources(),
         },
