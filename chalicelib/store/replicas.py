@@ -114,13 +114,11 @@ class Breaker:
     def __init__(self, name: str) -> None:
         self.name = name
         self.open_until = 0.0
-        self.trips = 0
 
     def is_open(self) -> bool:
         return time.monotonic() < self.open_until
 
     def trip(self) -> None:
-        self.trips += 1
         self.open_until = time.monotonic() + config.settings.breaker_seconds
 
     def close(self) -> None:
