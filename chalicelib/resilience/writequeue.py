@@ -26,53 +26,30 @@ it receives, calls the same :func:`process` and deletes what was stored.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.platform import config
-from chalicelib.platform.errors import RateLimited, ReadOnly, SidenoteError
+from chalicelib.platform import clients, config
+from chalicelib.platform.errors import RateLimited, ReadOnly, SecretUnavailable, SidenoteError
 from chalicelib.platform.logs import logger
 from chalicelib.platform.validation import NewComment
 from chalicelib.store import comments, replicas
 from chalicelib.store.sites import SiteConfig
 
-#: Bounded SQS calls: 2 attempts x (1 s + 2 s) at most.
-_SQS_TIMEOUTS = {"connect_timeout": 1.0, "read_timeout": 2.0}
-_SQS_ATTEMPTS = 2
 QUEUE_RETRY_AFTER = 60
 
-_client: Any = None
 _urls: dict[str, str] = {}
-_lock = threading.Lock()
 
 
 def client() -> Any:
-    """This region's SQS client (bounded timeouts, standard retries), made once."""
-    global _client
-    if _client is None:
-        with _lock:
-            if _client is None:
-                from botocore.config import Config
-                from botocore.session import get_session
-
-                _client = get_session().create_client(
-                    "sqs",
-                    region_name=config.settings.region,
-                    endpoint_url=config.settings.sqs_endpoint or None,
-                    config=Config(
-                        **_SQS_TIMEOUTS,
-                        retries={"mode": "standard", "total_max_attempts": _SQS_ATTEMPTS},
-                    ),
-                )
-    return _client
+    """This region's SQS client (1 s connect, 2 s read, 2 attempts), made once."""
+    return clients.client("sqs", endpoint=config.settings.sqs_endpoint or None)
 
 
 def reset() -> None:
-    """Forget the client and queue URLs (tests: a new moto, a new endpoint)."""
-    global _client
-    _client = None
+    """Forget the SQS clients and queue URLs (tests: a new moto, a new endpoint)."""
+    clients.reset("sqs")
     _urls.clear()
 
 
@@ -149,7 +126,7 @@ def _replay(site: SiteConfig, key: str | None, body_hash: str | None) -> tuple[i
 
 
 @dataclass
-class Outcome:
+class BatchOutcome:
     """What :func:`process` did with a batch."""
 
     stored: list[str] = field(default_factory=list)
@@ -170,9 +147,9 @@ def _dead_letter(message_id: str, body: str, reason: str) -> None:
     )
 
 
-def process(messages: Iterable[tuple[str, str]]) -> Outcome:
+def process(messages: Iterable[tuple[str, str]]) -> BatchOutcome:
     """Store each ``(message id, body)``; sort them into stored / failed / dead-lettered."""
-    outcome = Outcome()
+    outcome = BatchOutcome()
     for message_id, body in messages:
         try:
             prepared = comments.PreparedComment(**json.loads(body))
@@ -181,6 +158,10 @@ def process(messages: Iterable[tuple[str, str]]) -> Outcome:
         else:
             try:
                 comments.store(prepared)
+            except SecretUnavailable as exc:  # transient: the message waits for the secret
+                logger.warning("queued comment not stored yet", extra={"error": exc.message})
+                outcome.failed.append(message_id)
+                continue
             except SidenoteError as exc:  # thread locked, parent gone: never storable
                 reason = f"{exc.code}: {exc.message}"
             except replicas.STORAGE_ERRORS as exc:
@@ -215,13 +196,13 @@ def handle_batch(records: Iterable[Any]) -> dict[str, Any]:
     return {"batchItemFailures": [{"itemIdentifier": m} for m in outcome.failed]}
 
 
-def drain(*, max_batches: int = 1000, wait_seconds: int = 0) -> Outcome:
+def drain(*, max_batches: int = 1000, wait_seconds: int = 0) -> BatchOutcome:
     """Play the SQS event source locally: receive, process, delete what was handled.
 
     Stops when a receive returns nothing or after ``max_batches`` batches. Failed messages
     stay on the queue and come back after its visibility timeout.
     """
-    total = Outcome()
+    total = BatchOutcome()
     sqs = client()
     url = queue_url()
     for _ in range(max_batches):
