@@ -223,7 +223,7 @@ def test_lone_surrogate_escape_in_any_field_is_400(client, field):
 
 @pytest.mark.parametrize("field", ["text", "author", "title"])
 def test_control_characters_in_fields_are_400(client, field):
-    for char in ["\u0000", "\u001b", "\u007f", "\u0085"]:
+    for char in ["\u0000", "\u001b", "\u007f", "\u0085", "\ufffe", "\uffff"]:  # XML 1.0: none
         response = raw_post(client, json.dumps({"text": "hello", field: f"a{char}b"}))
         assert_clear_answer(response)
         assert response.status_code == 400, repr(char)
@@ -240,7 +240,6 @@ def test_unusual_but_valid_unicode_is_stored_safely(client, field):
         "שלום مرحبا",
         "a\u0301\u0302\u0303\u0304\u0305",
         "\U000e0041tag",
-        "\uffff\ufffe",
     ]
     for stored, value in enumerate(values):
         response = raw_post(client, json.dumps({"text": "hello", field: value}))

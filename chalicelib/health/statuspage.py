@@ -6,7 +6,6 @@ from __future__ import annotations
 from html import escape as html_escape
 from string import Template
 from typing import Any
-from xml.sax.saxutils import escape, quoteattr
 
 from chalicelib.health import notes, reports
 from chalicelib.health.probes import why
@@ -177,35 +176,39 @@ def html(base: str, body: dict[str, Any]) -> str:
 
 
 def atom(base: str, items: list[notes.Note]) -> str:
+    """The incident notes as an Atom feed: well-formed XML 1.0 whatever the notes hold."""
+    from chalicelib.platform.atom import PROLOG, attribute, component, text
+
     self_url = f"{base}/status.atom"
+    page = f"{base}/status.html"
     updated = max((n.updated for n in items), default=clock.rfc3339())
     entries = []
     for note in items:
         title = ("[Resolved] " if note.resolved else "") + note.summary
-        text = note.text + (f"\n\nResolution: {note.resolution}" if note.resolution else "")
+        body = note.text + (f"\n\nResolution: {note.resolution}" if note.resolution else "")
         entries.append(
             "".join(
                 [
                     "<entry>",
-                    f"<id>{escape(f'{base}/status.atom#{note.id}')}</id>",
-                    f"<title>{escape(title)}</title>",
-                    f"<updated>{escape(note.updated)}</updated>",
-                    f"<published>{escape(note.created)}</published>",
-                    f'<link rel="alternate" href={quoteattr(f"{base}/status.html")}/>',
-                    f'<content type="text">{escape(text)}</content>',
+                    f"<id>{text(f'{base}/status.atom#{component(note.id)}')}</id>",
+                    f"<title>{text(title)}</title>",
+                    f"<updated>{text(note.updated)}</updated>",
+                    f"<published>{text(note.created)}</published>",
+                    f'<link rel="alternate" href={attribute(page)}/>',
+                    f'<content type="text">{text(body)}</content>',
                     "</entry>",
                 ]
             )
         )
     return "".join(
         [
-            '<?xml version="1.0" encoding="utf-8"?>\n',
+            PROLOG,
             '<feed xmlns="http://www.w3.org/2005/Atom">',
-            f"<id>{escape(self_url)}</id>",
+            f"<id>{text(self_url)}</id>",
             "<title>sidenote status notes</title>",
-            f"<updated>{escape(updated)}</updated>",
-            f'<link rel="self" href={quoteattr(self_url)}/>',
-            f'<link rel="alternate" href={quoteattr(f"{base}/status.html")}/>',
+            f"<updated>{text(updated)}</updated>",
+            f'<link rel="self" href={attribute(self_url)}/>',
+            f'<link rel="alternate" href={attribute(page)}/>',
             "<author><name>sidenote operators</name></author>",
             "<generator>sidenote</generator>",
             *entries,
