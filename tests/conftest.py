@@ -5,6 +5,9 @@ The environment is set here, before anything imports ``app`` or makes a botocore
 
 from __future__ import annotations
 
+import io
+import json
+import logging
 import os
 
 os.environ.update(
@@ -21,6 +24,7 @@ os.environ.pop("DYNAMODB_ENDPOINT", None)
 
 import pytest
 
+from chalicelib.platform import logs
 from chalicelib.store import sites
 from tests.iam_recorder import RECORDER as IAM_CALLS
 from tests.support import DYNAMODB_CALLS, FAULTS, ORIGIN, LiveStack, moderate, moto_tables
@@ -72,6 +76,20 @@ def mod(client, moderator_key):
         return moderate(client, raw_key or moderator_key, method, path, body)
 
     return call
+
+
+@pytest.fixture
+def log_lines():
+    """What the service logger writes during the test: a function returning the parsed JSON
+    records so far."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.logger.registered_formatter)
+    logs.logger._logger.addHandler(handler)
+    try:
+        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    finally:
+        logs.logger._logger.removeHandler(handler)
 
 
 @pytest.fixture

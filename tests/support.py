@@ -8,7 +8,8 @@ first, so a test module's ``from tests.support import …`` is always late enoug
 - moto: :func:`moto_tables`, :func:`create_other_region`, :func:`raw_client`, :func:`scan`,
   :func:`copy_region`, :class:`Replicator` (global-table replication between two regions).
 - HTTP through ``chalice.test.Client``: :func:`post_comment`, :func:`body_of`, :func:`moderate`.
-- Stored data: :func:`stored_comments`, :func:`stored_texts`, :func:`lock_thread`.
+- Stored data: :func:`stored_comments`, :func:`stored_texts`, :func:`thread_count`,
+  :func:`stored_status`, :func:`lock_thread`.
 - Faults at the botocore layer: :class:`Faults` and its one instance :data:`FAULTS`,
   :func:`no_backoff`, :func:`reset_state`.
 - The write queue (:func:`create_queues`, :func:`drain`) and SNS (:class:`Inbox`).
@@ -255,6 +256,20 @@ def stored_texts(region: str = HOME) -> dict[str, int]:
     return counts
 
 
+def thread_count(key: str = "/a", site_id: str = "myblog") -> int:
+    """The approved-comment count of a thread, as the store answers it."""
+    from chalicelib.store import comments, sites
+
+    return comments.counts(sites.get_site(site_id), [key])[key]
+
+
+def stored_status(comment_id: str, site_id: str = "myblog") -> str:
+    """The stored status of a comment (``spam`` included, which readers never see)."""
+    from chalicelib.store import comments, sites
+
+    return comments.find(sites.get_site(site_id), comment_id).status
+
+
 def lock_thread(site_id: str = "myblog", key: str = "/a") -> None:
     """Store thread ``key`` of ``site_id`` as locked (as a moderator's lock leaves it)."""
     from chalicelib.platform import clock
@@ -410,6 +425,24 @@ def reset_state() -> None:
     writequeue.reset()
     sites.clear_cache()
     switches.clear_cache()
+
+
+@contextmanager
+def fault_stack(monkeypatch: Any, **settings: Any) -> Iterator[None]:
+    """The resilience suites' world: ``settings`` patched, botocore backoff instant, clean
+    state, the second region's tables when ``regions`` names it, the write queue, and
+    :data:`FAULTS` hooked (no fault switched on); clean state again afterwards."""
+    patch_settings(monkeypatch, **settings)
+    no_backoff(monkeypatch)
+    reset_state()
+    if OTHER in settings.get("regions", ()):
+        create_other_region()
+    create_queues()
+    FAULTS.hook()
+    try:
+        yield
+    finally:
+        reset_state()
 
 
 # --- the write queue and SNS ----------------------------------------------------------------

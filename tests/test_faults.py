@@ -22,13 +22,9 @@ from tests.support import (
     OTHER,
     body_of,
     copy_region,
-    create_other_region,
-    create_queues,
     drain,
-    no_backoff,
-    patch_settings,
+    fault_stack,
     post_comment,
-    reset_state,
     stored_texts,
 )
 
@@ -36,14 +32,8 @@ from tests.support import (
 @pytest.fixture
 def stack(client, monkeypatch):
     """Two regions (us-east-1 local, eu-west-1 fallback), a write queue, faults off."""
-    patch_settings(monkeypatch, regions=(HOME, OTHER), rate_limit_per_minute=100_000)
-    no_backoff(monkeypatch)
-    reset_state()
-    create_other_region()
-    create_queues()
-    FAULTS.hook()
-    yield client
-    reset_state()
+    with fault_stack(monkeypatch, regions=(HOME, OTHER), rate_limit_per_minute=100_000):
+        yield client
 
 
 def post(client, text, thread="/a", headers=None, **fields):
@@ -115,10 +105,11 @@ def test_queued_comment_delivered_twice_is_stored_once(stack):
     post(stack, "delivered twice")
     recover()
     from chalicelib.resilience import writequeue
+    from chalicelib.threads import posting
 
     message = writequeue.client().receive_message(QueueUrl=writequeue.queue_url())["Messages"][0]
-    first = writequeue.process([(message["MessageId"], message["Body"])])
-    second = writequeue.process([(message["MessageId"], message["Body"])])
+    first = writequeue.process([(message["MessageId"], message["Body"])], posting.store_queued)
+    second = writequeue.process([(message["MessageId"], message["Body"])], posting.store_queued)
     assert first.stored == second.stored == [message["MessageId"]]
     assert stored_texts() == {"delivered twice": 1}
     assert body_of(counts_a(stack))["counts"] == {"/a": 1}

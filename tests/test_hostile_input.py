@@ -9,9 +9,16 @@ from urllib.parse import quote
 
 import pytest
 
-from chalicelib.store import comments, sites
+from chalicelib.store import sites
 from chalicelib.store.models import EphemeralItem, ThreadItem
-from tests.support import JSON, ORIGIN, moto_tables, patch_settings, stored_comments
+from tests.support import (
+    JSON,
+    ORIGIN,
+    moto_tables,
+    patch_settings,
+    stored_comments,
+    thread_count,
+)
 
 FIELDS = ["text", "author", "email", "website", "parent", "title", "url", "hp"]
 SCRIPT = "<script>alert(1)</script>"
@@ -55,10 +62,6 @@ def generous_rate_limit(monkeypatch):
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def thread_count(key: str = "/a") -> int:
-    return comments.counts(sites.get_site("myblog"), [key])[key]
 
 
 def raw_post(client, body, *, thread="/a", headers=None, site="myblog"):

@@ -2,26 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import json
-import logging
-
-import pytest
 
 from chalicelib.platform import logs, tracing
-
-
-@pytest.fixture
-def log_lines():
-    """What the service logger writes, as parsed JSON records."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logs.logger.registered_formatter)
-    logs.logger._logger.addHandler(handler)
-    try:
-        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    finally:
-        logs.logger._logger.removeHandler(handler)
 
 
 def test_log_lines_are_json_with_request_id_and_site(log_lines):

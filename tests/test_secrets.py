@@ -9,9 +9,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import hmac
-import io
 import json
-import logging
 from urllib.parse import quote
 
 import boto3
@@ -19,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from chalicelib.health import probes
-from chalicelib.platform import clock, config, logs, tokens
+from chalicelib.platform import clock, config, tokens
 from chalicelib.platform.validation import NewComment
 from chalicelib.resilience import writequeue
 from chalicelib.store import sites
@@ -39,18 +37,6 @@ def no_cached_secret():
     tokens.reset()
     yield
     tokens.reset()
-
-
-@pytest.fixture
-def log_lines():
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logs.logger.registered_formatter)
-    logs.logger._logger.addHandler(handler)
-    try:
-        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    finally:
-        logs.logger._logger.removeHandler(handler)
 
 
 def in_lambda(monkeypatch, **env: str) -> config.Settings:

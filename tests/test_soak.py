@@ -18,13 +18,9 @@ from tests.support import (
     HOME,
     OTHER,
     copy_region,
-    create_other_region,
-    create_queues,
     drain,
-    no_backoff,
-    patch_settings,
+    fault_stack,
     raw_client,
-    reset_state,
     scan,
     stored_texts,
 )
@@ -97,29 +93,19 @@ def _snapshot_each_table_once(monkeypatch) -> None:
 
 @pytest.fixture
 def stack(client, monkeypatch):
-    patch_settings(
-        monkeypatch,
-        regions=(HOME, OTHER),
-        rate_limit_per_minute=10**9,
-        site_rate_limit_per_minute=10**9,
-    )
-    no_backoff(monkeypatch)
-    reset_state()
-    create_other_region()
-    create_queues()
-    copy_region()  # the site is replicated
-    # moto keeps every stream record in the table and deep-copies the table for each
-    # transaction: without its stream shard, the soak stays linear (emulator detail only).
-    from moto.core import DEFAULT_ACCOUNT_ID
-    from moto.dynamodb.models import dynamodb_backends
+    unlimited = {"rate_limit_per_minute": 10**9, "site_rate_limit_per_minute": 10**9}
+    with fault_stack(monkeypatch, regions=(HOME, OTHER), **unlimited):
+        copy_region()  # the site is replicated
+        # moto keeps every stream record in the table and deep-copies the table for each
+        # transaction: without its stream shard, the soak stays linear (emulator detail only).
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.dynamodb.models import dynamodb_backends
 
-    for region in (HOME, OTHER):
-        for table in dynamodb_backends[DEFAULT_ACCOUNT_ID][region].tables.values():
-            table.stream_shard = None
-    _snapshot_each_table_once(monkeypatch)
-    FAULTS.hook()
-    yield client
-    reset_state()
+        for region in (HOME, OTHER):
+            for table in dynamodb_backends[DEFAULT_ACCOUNT_ID][region].tables.values():
+                table.stream_shard = None
+        _snapshot_each_table_once(monkeypatch)
+        yield client
 
 
 @pytest.mark.slow  # ~80 s: left out of make test-fast

@@ -31,19 +31,11 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browserkit import Api, mount_markup, serve
+from browserkit import CHROMIUM_ARGS, Api, mount_markup, serve
 
 STATIC = Path(__file__).resolve().parents[2] / "chalicelib" / "static"
 #: What /embed.js serves: the minified copy where it exists.
 EMBED = STATIC / "embed.min.js" if (STATIC / "embed.min.js").is_file() else STATIC / "embed.js"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 #: The origin of the in-memory pages (never resolved: every request is answered by a route).
 MEMORY_ORIGIN = "http://sidenote.bench"
 THREAD_ENTRY = "e => e.name.includes('/comments?')"

@@ -8,6 +8,16 @@ from urllib.parse import quote
 
 import requests
 
+#: Chromium flags for tests and the widget bench: headless, quiet, nothing fetched on its own.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
 
 def new_thread_key(prefix: str = "/browser") -> str:
     return f"{prefix}/{uuid.uuid4().hex[:12]}"

@@ -16,17 +16,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from browserkit import Api, mount_markup, new_thread_key, serve
+from browserkit import CHROMIUM_ARGS, Api, mount_markup, new_thread_key, serve
 
 CHROMIUM = os.environ.get("SIDENOTE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 TIMEOUT_MS = 15_000
 STATIC = Path(__file__).resolve().parents[2] / "chalicelib" / "static"
