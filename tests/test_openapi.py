@@ -131,7 +131,8 @@ def test_guarded_reads_describe_the_degraded_flag_and_header(doc):
     assert schema["properties"]["degraded"]["const"] is True
     assert "degraded" not in schema.get("required", [])
     posted = doc["paths"]["/sites/{site}/comments"]["post"]["responses"]
-    assert "headers" not in posted["201"] and _codes(posted["503"]) == ["ReadOnly"]
+    assert "headers" not in posted["201"]
+    assert _codes(posted["503"]) == ["ReadOnly", "SecretUnavailable"]
 
 
 def test_a_limit_changed_where_it_is_enforced_shows_up_in_the_document(monkeypatch):

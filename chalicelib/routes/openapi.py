@@ -163,6 +163,8 @@ def _operation(path: str, method: str, entry: Any, parts: dict, *, shared: int) 
         codes.append("Unavailable" if read else "ReadOnly")
     if moderated:
         codes += MODERATOR_ERRORS
+    if moderated or (method in web.WRITE_METHODS and not read):  # tokens fail closed
+        codes.append("SecretUnavailable")
     operation: Schema = {
         "operationId": operation_id,
         "summary": _first_line(view.__doc__),
