@@ -10,9 +10,11 @@
 (function () {
   'use strict';
   var d = document, w = window;
+  // The server writes both as JSON string literals; served raw (or without a configured
+  // public URL) the API is where this script came from.
   var SITE = '__SIDENOTE_SITE__', API = '__SIDENOTE_API__';
   var me = d.currentScript, ds = (me && me.dataset) || {};
-  if (API.indexOf('__') === 0) API = new URL(me ? me.src : '/', location.href).origin; // served raw
+  if (!API || API.indexOf('__') === 0) API = new URL(me ? me.src : '/', location.href).origin;
   var L = {
     label: ds.i18nLabel || 'Comments', zero: ds.i18nZero || 'Comments (0)', one: ds.i18nOne || 'Comments (1)',
     many: ds.i18nMany || 'Comments ({n})', tb: ds.i18nTrackbacks || 'Trackback (0)', notb: ds.i18nNoTrackbacks || 'No trackbacks.'
