@@ -349,6 +349,52 @@ def cloudfront_resources() -> dict:
     }
 
 
+#: API Gateway's own answers (no Lambda runs) in the API's error shape ``{"Code", "Message"}``
+#: instead of its ``{"message": …}``: response type -> (status, Code, Message or None for the
+#: gateway's own message, CORS). Statuses are the gateway's defaults; only the body changes.
+GATEWAY_ERRORS = {
+    # No Authorization header on a moderation route: refused before the authorizer runs.
+    "UNAUTHORIZED": ("401", "Unauthorized", "Send Authorization: Bearer <moderator key>.", False),
+    # An authorizer deny (sidenote's authorizer never denies; kept in shape all the same).
+    "ACCESS_DENIED": ("403", "Forbidden", "This key cannot moderate this site.", False),
+    # Everything else the gateway refuses (unknown path, throttling, oversized request...)
+    # or fails at (integration timeout, Lambda throttled) — public routes among them, so
+    # a blog's widget may read the answer: no credentials are involved, the body is generic.
+    "DEFAULT_4XX": (None, "InvalidRequest", None, True),
+    "DEFAULT_5XX": (None, "InternalServerError", None, True),
+}
+
+
+def gateway_responses() -> dict:
+    """:data:`GATEWAY_ERRORS` as API Gateway gateway responses of chalice's ``RestAPI``.
+
+    They go into the API definition (``x-amazon-apigateway-gateway-responses``) rather than
+    separate ``AWS::ApiGateway::GatewayResponse`` resources: SAM deploys the stage from the
+    definition, so there they ship with every deployment, while separate resources are left
+    out of (or reset by) the next deployment of the API. A gateway response template is plain
+    substitution (no VTL): ``$context.error.messageString`` is the message, already quoted.
+    """
+    responses = {}
+    for kind, (status, code, message, cors) in GATEWAY_ERRORS.items():
+        text = json.dumps(message) if message else "$context.error.messageString"
+        headers = {
+            "gatewayresponse.header.Content-Type": "'application/json'",
+            "gatewayresponse.header.Cache-Control": "'no-store'",
+        }
+        if cors:
+            headers["gatewayresponse.header.Access-Control-Allow-Origin"] = "'*'"
+            headers["gatewayresponse.header.Access-Control-Expose-Headers"] = "'Retry-After'"
+        response: dict = {
+            "responseParameters": headers,
+            "responseTemplates": {"application/json": f'{{"Code":"{code}","Message":{text}}}'},
+        }
+        if status:
+            response["statusCode"] = status
+        responses[kind] = response
+    definition = {"x-amazon-apigateway-gateway-responses": responses}
+    return {"RestAPI": {"Properties": {"DefinitionBody": definition}}}
+
+
 def home_template(regions: list[str]) -> dict:
     from chalicelib.store.models import ALL_TABLES
 
@@ -381,6 +427,7 @@ def home_template(regions: list[str]) -> dict:
             **secret_resources(regions),
             **queue_resources(),
             **cloudfront_resources(),
+            **gateway_responses(),
         },
         "Outputs": {
             "DistributionDomain": {"Value": {"Fn::GetAtt": ["Distribution", "DomainName"]}},
@@ -393,7 +440,7 @@ def region_template() -> dict:
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "sidenote region: write queue and dead-letter queue",
-        "Resources": queue_resources(),
+        "Resources": {**queue_resources(), **gateway_responses()},
         "Outputs": {"WriteQueueUrl": {"Value": {"Ref": "WriteQueue"}}},
     }
 

@@ -121,6 +121,39 @@ def test_cloudfront_fails_reads_over_between_regions_and_passes_writes_uncached(
 
 
 @pytest.mark.slow  # chalice package twice: ~10 s for the module
+def test_the_gateways_own_errors_answer_code_and_message_like_the_api(packaged):
+    """API Gateway's own 401/403/4xx/5xx (no Lambda ran) carry ``{"Code", "Message"}``: gateway
+    responses inside the API definition, so every deployment of the stage has them."""
+    for name in ("home", "region"):
+        template, _ = packaged[name]
+        resources = template["Resources"]
+        definition = resources["RestAPI"]["Properties"]["DefinitionBody"]
+        assert definition["paths"]  # merged into chalice's definition, not replacing it
+        answers = definition["x-amazon-apigateway-gateway-responses"]
+        assert set(answers) == {"UNAUTHORIZED", "ACCESS_DENIED", "DEFAULT_4XX", "DEFAULT_5XX"}
+        assert not [r for r in resources.values() if "GatewayResponse" in r.get("Type", "")]
+        codes = {}
+        for kind, answer in answers.items():
+            body = answer["responseTemplates"]["application/json"].replace(
+                "$context.error.messageString", '"Missing Authentication Token"'
+            )  # what the gateway substitutes: its message as a JSON string
+            error = json.loads(body)
+            assert set(error) == {"Code", "Message"} and error["Message"]
+            codes[kind] = (answer.get("statusCode"), error["Code"])
+            headers = answer["responseParameters"]
+            assert headers["gatewayresponse.header.Content-Type"] == "'application/json'"
+            cors = headers.get("gatewayresponse.header.Access-Control-Allow-Origin")
+            # moderation answers grant no origin; generic ones may be read by a blog's widget
+            assert cors == ("'*'" if kind.startswith("DEFAULT") else None), kind
+        assert codes == {
+            "UNAUTHORIZED": ("401", "Unauthorized"),
+            "ACCESS_DENIED": ("403", "Forbidden"),
+            "DEFAULT_4XX": (None, "InvalidRequest"),
+            "DEFAULT_5XX": (None, "InternalServerError"),
+        }
+
+
+@pytest.mark.slow  # chalice package twice: ~10 s for the module
 def test_packaged_templates_pass_cfn_lint(packaged):
     paths = [str(packaged[name][1]) for name in ("home", "region")]
     result = subprocess.run(
