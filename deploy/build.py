@@ -10,6 +10,9 @@ changing a model; ``tests/test_template.py`` fails while the files are out of da
   queue and dead-letter queue, and CloudFront in front of the regional APIs (origin-group
   failover for reads, ``/write/*`` uncached).
 - ``deploy/region.json`` every other region's stack: its write queue and dead-letter queue.
+
+Both stacks also hold this region's SNS topics and a log group per Lambda function
+(:func:`function_resources`), which the IAM policies in ``.chalice/`` name.
 """
 
 from __future__ import annotations
@@ -53,6 +56,70 @@ def secret_resources(regions: list[str]) -> dict:
             },
         }
     }
+
+
+def _stage_prefix() -> str:
+    """``<app>-<SIDENOTE_STAGE>-`` of the prod stages: how topics and log groups are named."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    stage = config["stages"][HOME_STAGE]["environment_variables"]["SIDENOTE_STAGE"]
+    return f"{config['app_name']}-{stage}-"
+
+
+#: This region's SNS topics: logical id -> (topic name suffix, the variable naming it).
+TOPICS = {
+    "NotifyTopic": ("notify", "SIDENOTE_NOTIFY_TOPIC_ARN"),
+    "AlertTopic": ("alerts", "SIDENOTE_ALERT_TOPIC_ARN"),
+    "DigestTopic": ("digest", "SIDENOTE_DIGEST_TOPIC_ARN"),
+}
+LOG_RETENTION_DAYS = 30
+
+
+def lambda_functions() -> dict[str, str]:
+    """Every Lambda function chalice packages: function name -> its logical id."""
+    from chalice.utils import to_cfn_resource_name
+
+    from app import app
+
+    names = [n for n, handler in app.handler_map.items() if hasattr(handler, "func")]
+    return {"api_handler": "APIHandler", **{n: to_cfn_resource_name(n) for n in names}}
+
+
+def function_resources() -> dict:
+    """Per function, a log group of its own that it logs to (``LoggingConfig``), so that its
+    role may write that group and no other (``.chalice/policy-*.json``); this region's SNS
+    topics (moderator notifications, health alerts, daily digests), whose ARNs every
+    function but the authorizer gets in its environment."""
+    prefix = _stage_prefix()
+    resources: dict = {
+        logical: {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": prefix + suffix}}
+        for logical, (suffix, _) in TOPICS.items()
+    }
+    topics = {variable: {"Ref": logical} for logical, (_, variable) in TOPICS.items()}
+    for name, logical in lambda_functions().items():
+        resources[f"{logical}LogGroup"] = {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {
+                "LogGroupName": f"/aws/lambda/{prefix}{name}",
+                "RetentionInDays": LOG_RETENTION_DAYS,
+            },
+        }
+        properties: dict = {"LoggingConfig": {"LogGroup": {"Ref": f"{logical}LogGroup"}}}
+        if name != "moderator_key":  # the authorizer publishes nothing
+            properties["Environment"] = {"Variables": dict(topics)}
+        resources[logical] = {"Properties": properties}
+    return resources
+
+
+def _merged(*parts: dict) -> dict:
+    """Deep merge of resource maps (later parts add to, and win over, earlier ones)."""
+    merged: dict = {}
+    for part in parts:
+        for key, value in part.items():
+            if isinstance(value, dict) and isinstance(merged.get(key), dict):
+                merged[key] = _merged(merged[key], value)
+            else:
+                merged[key] = value
+    return merged
 
 
 PREFIX = {"Ref": "TablePrefix"}
@@ -425,9 +492,8 @@ def home_template(regions: list[str]) -> dict:
         "Resources": {
             **{_logical(model): global_table(model, regions) for model in ALL_TABLES},
             **secret_resources(regions),
-            **queue_resources(),
+            **_merged(queue_resources(), function_resources(), gateway_responses()),
             **cloudfront_resources(),
-            **gateway_responses(),
         },
         "Outputs": {
             "DistributionDomain": {"Value": {"Fn::GetAtt": ["Distribution", "DomainName"]}},
@@ -439,8 +505,8 @@ def home_template(regions: list[str]) -> dict:
 def region_template() -> dict:
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": "sidenote region: write queue and dead-letter queue",
-        "Resources": {**queue_resources(), **gateway_responses()},
+        "Description": "sidenote region: write queue, dead-letter queue, topics, log groups",
+        "Resources": _merged(queue_resources(), function_resources(), gateway_responses()),
         "Outputs": {"WriteQueueUrl": {"Value": {"Ref": "WriteQueue"}}},
     }
 
