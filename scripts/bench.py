@@ -257,7 +257,7 @@ def seed(site: Any, *, thread_size: int, count_threads: int, seeded: int) -> lis
     """A thread of ``thread_size`` approved comments and ``seeded`` of ``count_threads``
     threads with one comment each. Stored directly (no HTTP, no rate limit)."""
     from chalicelib.platform.validation import NewComment
-    from chalicelib.store import comments
+    from chalicelib.threads import posting
 
     def add(key: str, n: int) -> None:
         text = (
@@ -265,7 +265,7 @@ def seed(site: Any, *, thread_size: int, count_threads: int, seeded: int) -> lis
             + "We waited for the comments to come back, and they did, hours later. " * 3
         )  # about 300 characters of Markdown, one link: a typical approved comment
         new = NewComment(text=text.strip(), author=f"Reader {n}", email=f"reader{n}@example.org")
-        comments.store(comments.prepare(site, key, new, ip=None))
+        posting.store(posting.prepare(site, key, new, ip=None))
 
     for n in range(thread_size):
         add(BIG_THREAD, n)

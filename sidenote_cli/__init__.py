@@ -120,9 +120,10 @@ def queue_drain(follow: bool) -> None:
     import time
 
     from chalicelib.resilience import writequeue
+    from chalicelib.threads import posting
 
     while True:
-        outcome = writequeue.drain(wait_seconds=1 if follow else 0)
+        outcome = writequeue.drain(posting.store_queued, wait_seconds=1 if follow else 0)
         if outcome.stored or outcome.failed or outcome.dead_lettered or not follow:
             click.echo(
                 f"stored {len(outcome.stored)}, failed {len(outcome.failed)}, "

@@ -18,16 +18,16 @@ from chalicelib.platform.errors import (
 )
 from chalicelib.platform.validation import NewComment
 from chalicelib.store import comments, sites
-from chalicelib.store.models import Comment, ThreadItem, ThreadMeta
+from chalicelib.store.models import ThreadMeta
+from chalicelib.threads import authoring, posting
 
 IP = "203.0.113.9"
-MISSING_ID = "01J9Z6Q3M8V7K2X4T5R6Y7W8N9"
-from tests.conftest import patch_settings
+from tests.support import MISSING_ID, lock_thread, patch_settings, stored_comments
 
 
 def post(config, text="hello", *, key="/a", ip=None, idem=None, body_hash=None, **fields):
     """Post through the service; return the response body (asserting a 201)."""
-    status, body = comments.post(
+    status, body = posting.post(
         config,
         key,
         NewComment(text=text, **fields),
@@ -55,10 +55,6 @@ def count(config, key="/a"):
     return comments.counts(config, [key])[key]
 
 
-def stored_comments():
-    return [item for item in ThreadItem.scan() if isinstance(item, Comment)]
-
-
 def stored(comment_id):
     (found,) = [c for c in stored_comments() if c.id == comment_id]
     return found
@@ -66,17 +62,6 @@ def stored(comment_id):
 
 def token_of(body):
     return body["edit_token"]
-
-
-def lock(config, key="/a"):
-    ThreadMeta(
-        comments.thread_pk(config.id, key),
-        comments.META_SK,
-        site=config.id,
-        key=key,
-        created=clock.rfc3339(),
-        locked=True,
-    ).save()
 
 
 def all_pages(config, key="/a", *, sort, limit):
@@ -260,7 +245,7 @@ def test_locked_thread_refuses_new_comments_and_stores_nothing(site):
 
 
 def test_thread_locked_before_its_first_comment_refuses_comments(site):
-    lock(site, "/quiet")
+    lock_thread(site.id, "/quiet")
     with pytest.raises(ThreadLocked):
         post(site, "hello", key="/quiet")
     assert stored_comments() == []
@@ -310,7 +295,7 @@ def test_pagination_skips_held_and_spam_comments_and_keeps_tombstones(site, sort
     tombstone = visible[1]
     reply = post(site, "reply", parent=tombstone)["comment"]["id"]
     visible.append(reply)
-    comments.delete_own(site, tombstone, tokens.edit_token("myblog", tombstone))
+    authoring.delete_own(site, tombstone, tokens.edit_token("myblog", tombstone))
     expected = visible if sort == "oldest" else visible[::-1]
     pages = all_pages(site, sort=sort, limit=2)
     seen = [c["id"] for page in pages for c in page["comments"]]
@@ -345,7 +330,7 @@ def test_cursor_not_issued_by_the_api_is_refused(site, cursor):
 def test_deleted_comment_with_an_approved_reply_stays_as_tombstone(site):
     parent = post(site, "parent", author="Ann", website="https://ann.example")
     reply = post(site, "reply", author="Bob", parent=parent["comment"]["id"])
-    comments.delete_own(site, parent["comment"]["id"], token_of(parent))
+    authoring.delete_own(site, parent["comment"]["id"], token_of(parent))
     page = listed(site)
     assert [c["id"] for c in page["comments"]] == [
         parent["comment"]["id"],
@@ -365,7 +350,7 @@ def test_deleted_comment_with_an_approved_reply_stays_as_tombstone(site):
 def test_deleted_comment_text_and_email_are_erased_from_storage(site):
     body = post(site, "secret words", author="Ann", email="ann@example.org")
     post(site, "reply", parent=body["comment"]["id"])
-    comments.delete_own(site, body["comment"]["id"], token_of(body))
+    authoring.delete_own(site, body["comment"]["id"], token_of(body))
     item = stored(body["comment"]["id"])
     assert item.status == "deleted"
     assert item.text == "" and item.html == "" and item.author == ""
@@ -375,7 +360,7 @@ def test_deleted_comment_text_and_email_are_erased_from_storage(site):
 def test_deleted_comment_without_replies_disappears(site):
     keep = post(site, "keep")
     gone = post(site, "gone")
-    comments.delete_own(site, gone["comment"]["id"], token_of(gone))
+    authoring.delete_own(site, gone["comment"]["id"], token_of(gone))
     assert listed_ids(site) == [keep["comment"]["id"]]
     assert count(site) == 1
 
@@ -384,7 +369,7 @@ def test_pending_reply_does_not_keep_a_deleted_parent_as_tombstone(site):
     parent = post(site, "parent")
     config = configure(moderation="all")
     post(config, "held reply", parent=parent["comment"]["id"])
-    comments.delete_own(config, parent["comment"]["id"], token_of(parent))
+    authoring.delete_own(config, parent["comment"]["id"], token_of(parent))
     assert listed_ids(config) == []
 
 
@@ -392,22 +377,22 @@ def test_count_is_exact_after_posts_and_deletes(site):
     bodies = [post(site, f"c{n}") for n in range(4)]
     post(site, "spam", honeypot="x")
     assert count(site) == 4
-    comments.delete_own(site, bodies[0]["comment"]["id"], token_of(bodies[0]))
-    comments.delete_own(site, bodies[3]["comment"]["id"], token_of(bodies[3]))
+    authoring.delete_own(site, bodies[0]["comment"]["id"], token_of(bodies[0]))
+    authoring.delete_own(site, bodies[3]["comment"]["id"], token_of(bodies[3]))
     assert count(site) == 2
     assert listed(site)["thread"]["count"] == 2
     config = configure(moderation="all")
     held = post(config, "held")
-    comments.delete_own(config, held["comment"]["id"], token_of(held))
+    authoring.delete_own(config, held["comment"]["id"], token_of(held))
     assert count(config) == 2
 
 
 def test_deleting_twice_is_refused_and_counts_once(site):
     body = post(site)
     post(site, "other")
-    comments.delete_own(site, body["comment"]["id"], token_of(body))
+    authoring.delete_own(site, body["comment"]["id"], token_of(body))
     with pytest.raises(CommentNotFound):
-        comments.delete_own(site, body["comment"]["id"], token_of(body))
+        authoring.delete_own(site, body["comment"]["id"], token_of(body))
     assert count(site) == 1
 
 
@@ -438,9 +423,9 @@ def test_counts_refuse_more_than_100_threads(site):
 
 
 def test_storing_the_same_prepared_comment_twice_stores_one_comment(site):
-    prepared = comments.prepare(site, "/a", NewComment(text="once"), ip=None)
-    first = comments.store(prepared)
-    second = comments.store(prepared)
+    prepared = posting.prepare(site, "/a", NewComment(text="once"), ip=None)
+    first = posting.store(prepared)
+    second = posting.store(prepared)
     assert first == second
     assert [c.id for c in stored_comments()] == [prepared.id]
     assert count(site) == 1
@@ -449,9 +434,9 @@ def test_storing_the_same_prepared_comment_twice_stores_one_comment(site):
 
 def test_storing_the_same_approved_reply_twice_counts_once(site):
     parent = post(site, "parent")["comment"]["id"]
-    prepared = comments.prepare(site, "/a", NewComment(text="reply", parent=parent), ip=None)
-    comments.store(prepared)
-    comments.store(prepared)
+    prepared = posting.prepare(site, "/a", NewComment(text="reply", parent=parent), ip=None)
+    posting.store(prepared)
+    posting.store(prepared)
     assert count(site) == 2
 
 
@@ -564,9 +549,9 @@ def test_operator_read_only_switch_refuses_posts_edits_and_deletes(site, monkeyp
     with pytest.raises(ReadOnly, match="Maintenance"):
         post(site, "during")
     with pytest.raises(ReadOnly):
-        comments.edit_own(site, body["comment"]["id"], token_of(body), "edited")
+        authoring.edit_own(site, body["comment"]["id"], token_of(body), "edited")
     with pytest.raises(ReadOnly):
-        comments.delete_own(site, body["comment"]["id"], token_of(body))
+        authoring.delete_own(site, body["comment"]["id"], token_of(body))
     assert len(stored_comments()) == 1
     assert listed_ids(site) == [body["comment"]["id"]]
 
@@ -576,7 +561,7 @@ def test_operator_read_only_switch_refuses_posts_edits_and_deletes(site, monkeyp
 
 def test_author_can_edit_with_the_token_inside_the_window(site):
     body = post(site, "first version")
-    result = comments.edit_own(site, body["comment"]["id"], token_of(body), "**second**")
+    result = authoring.edit_own(site, body["comment"]["id"], token_of(body), "**second**")
     assert result["comment"]["html"] == "<p><strong>second</strong></p>"
     assert result["comment"]["edited"]
     assert result["comment"]["status"] == "approved"
@@ -590,9 +575,9 @@ def test_author_can_edit_with_the_token_inside_the_window(site):
 def test_edit_or_delete_with_a_wrong_token_is_refused(site, token):
     body = post(site, "mine")
     with pytest.raises(EditNotAllowed):
-        comments.edit_own(site, body["comment"]["id"], token, "hijacked")
+        authoring.edit_own(site, body["comment"]["id"], token, "hijacked")
     with pytest.raises(EditNotAllowed):
-        comments.delete_own(site, body["comment"]["id"], token)
+        authoring.delete_own(site, body["comment"]["id"], token)
     assert stored(body["comment"]["id"]).text == "mine"
 
 
@@ -600,7 +585,7 @@ def test_token_of_one_comment_does_not_open_another(site):
     mine = post(site, "mine")
     theirs = post(site, "theirs")
     with pytest.raises(EditNotAllowed):
-        comments.edit_own(site, theirs["comment"]["id"], token_of(mine), "hijacked")
+        authoring.edit_own(site, theirs["comment"]["id"], token_of(mine), "hijacked")
 
 
 def test_edit_and_delete_are_refused_after_the_edit_window(site, monkeypatch):
@@ -608,9 +593,9 @@ def test_edit_and_delete_are_refused_after_the_edit_window(site, monkeypatch):
     deadline = clock.parse_rfc3339(body["edit_until"])
     monkeypatch.setattr(clock, "now", lambda: deadline + 1)
     with pytest.raises(EditNotAllowed, match="passed"):
-        comments.edit_own(site, body["comment"]["id"], token_of(body), "late")
+        authoring.edit_own(site, body["comment"]["id"], token_of(body), "late")
     with pytest.raises(EditNotAllowed, match="passed"):
-        comments.delete_own(site, body["comment"]["id"], token_of(body))
+        authoring.delete_own(site, body["comment"]["id"], token_of(body))
     assert count(site) == 1
 
 
@@ -618,7 +603,7 @@ def test_edit_is_allowed_up_to_the_last_second_of_the_window(site, monkeypatch):
     body = post(site, "mine")
     deadline = clock.parse_rfc3339(body["edit_until"])
     monkeypatch.setattr(clock, "now", lambda: deadline)
-    result = comments.edit_own(site, body["comment"]["id"], token_of(body), "just in time")
+    result = authoring.edit_own(site, body["comment"]["id"], token_of(body), "just in time")
     assert result["comment"]["html"] == "<p>just in time</p>"
 
 
@@ -628,33 +613,33 @@ def test_edit_window_follows_the_site_setting(site, monkeypatch):
     created = clock.parse_rfc3339(body["comment"]["created"])
     assert clock.parse_rfc3339(body["edit_until"]) == created + 3600
     monkeypatch.setattr(clock, "now", lambda: created + 30 * 60)
-    comments.edit_own(config, body["comment"]["id"], token_of(body), "still mine")
+    authoring.edit_own(config, body["comment"]["id"], token_of(body), "still mine")
 
 
 def test_deleted_comment_cannot_be_edited(site):
     body = post(site, "mine")
-    comments.delete_own(site, body["comment"]["id"], token_of(body))
+    authoring.delete_own(site, body["comment"]["id"], token_of(body))
     with pytest.raises(CommentNotFound):
-        comments.edit_own(site, body["comment"]["id"], token_of(body), "back")
+        authoring.edit_own(site, body["comment"]["id"], token_of(body), "back")
 
 
 def test_spam_comment_cannot_be_edited_by_its_bot(site):
     body = post(site, "spam", honeypot="x")
     with pytest.raises(CommentNotFound):
-        comments.edit_own(site, body["comment"]["id"], token_of(body), "now innocent")
+        authoring.edit_own(site, body["comment"]["id"], token_of(body), "now innocent")
 
 
 def test_comment_of_another_site_is_not_found(site):
     other = sites.create_site("other", "Other")
     body = post(site, "mine")
     with pytest.raises(CommentNotFound):
-        comments.edit_own(other, body["comment"]["id"], token_of(body), "x")
+        authoring.edit_own(other, body["comment"]["id"], token_of(body), "x")
 
 
 @pytest.mark.parametrize("comment_id", [MISSING_ID, "nope", "", MISSING_ID.lower()])
 def test_unknown_comment_is_not_found(site, comment_id):
     with pytest.raises(CommentNotFound):
-        comments.delete_own(site, comment_id, "token")
+        authoring.delete_own(site, comment_id, "token")
 
 
 # --- feed source ------------------------------------------------------------------------------

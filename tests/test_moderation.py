@@ -7,35 +7,16 @@ import json
 
 import pytest
 
+from chalicelib.moderation import audit
 from chalicelib.moderation import service as moderation
 from chalicelib.moderation.auth import Moderator
 from chalicelib.platform.config import settings
 from chalicelib.store import comments, sites
 from chalicelib.store.models import Comment, Counter, ThreadItem
+from chalicelib.threads import posting
+from tests.support import JSON, stored_status, thread_count
 
-JSON = {"Content-Type": "application/json"}
 WHO = Moderator("k-test", "myblog", "test")
-
-
-@pytest.fixture
-def key(site):
-    secret, _ = sites.create_key("myblog", "ann")
-    return secret
-
-
-@pytest.fixture
-def mod(client, key):
-    """Call a moderation route of ``myblog``: mod("GET", "comments?status=spam") -> (status, body)."""
-
-    def call(method: str, path: str, body=None, raw_key: str | None = None):
-        headers = {"Authorization": f"Bearer {raw_key or key}", **JSON}
-        response = client.http.request(
-            method, f"/sites/myblog/moderation/{path}", headers=headers,
-            body=json.dumps(body) if body is not None else None,
-        )  # fmt: skip
-        return response.status_code, json.loads(response.body) if response.body else None
-
-    return call
 
 
 def configure(**changes):
@@ -53,14 +34,6 @@ def post(client, text="hello", thread="/a", ip="203.0.113.9", **fields):
 
 def public(client, thread="/a"):
     return json.loads(client.http.get(f"/sites/myblog/comments?thread={thread}").body)
-
-
-def count(thread="/a"):
-    return comments.counts(sites.get_site("myblog"), [thread])[thread]
-
-
-def status_of(comment_id):
-    return comments.find(sites.get_site("myblog"), comment_id).status
 
 
 # --- the queue -------------------------------------------------------------------------------
@@ -173,7 +146,7 @@ def test_counts_stay_exact_through_every_transition(client, mod):
         status, body = mod("POST", f"comments/{cid}/{action}")
         assert status == 200, body
         assert body["comment"]["status"] == expected_status, action
-        assert count() == expected_count, (action, expected_status)
+        assert thread_count() == expected_count, (action, expected_status)
         assert public(client)["thread"]["count"] == expected_count
 
 
@@ -182,15 +155,15 @@ def test_a_pending_comment_deleted_and_restored_waits_again_without_being_counte
     cid = post(client)["id"]
     assert mod("POST", f"comments/{cid}/delete")[1]["comment"]["status"] == "deleted"
     assert mod("POST", f"comments/{cid}/restore")[1]["comment"]["status"] == "pending"
-    assert count() == 0
+    assert thread_count() == 0
     assert [c["id"] for c in mod("GET", "comments")[1]["comments"]] == [cid]
 
 
 def test_honeypot_spam_restored_goes_to_the_queue_not_straight_online(client, mod):
     cid = post(client, "I am a bot", hp="gotcha")["id"]
-    assert status_of(cid) == "spam"
+    assert stored_status(cid) == "spam"
     assert mod("POST", f"comments/{cid}/restore")[1]["comment"]["status"] == "pending"
-    assert count() == 0
+    assert thread_count() == 0
 
 
 def test_counts_use_this_regions_counter_item(client, mod):
@@ -199,20 +172,22 @@ def test_counts_use_this_regions_counter_item(client, mod):
     mod("POST", f"comments/{cid}/approve")
     counters = [i for i in ThreadItem.query(comments.thread_pk("myblog", "/a"))
                 if isinstance(i, Counter)]  # fmt: skip
-    assert [(c.sk, int(c.n)) for c in counters] == [(comments.counter_sk(settings.region), 1)]
+    assert [(c.sk, int(c.n)) for c in counters] == [(comments.keys.counter_sk(settings.region), 1)]
 
 
 def test_a_stale_read_cannot_count_a_change_twice(client):
     configure(moderation="all")
     config = sites.get_site("myblog")
     cid = post(client)["id"]
-    stale = comments.find(config, cid)
-    moderation._transition(config, stale, "approved", WHO, "approve")
-    from pynamodb.exceptions import TransactWriteError
-
-    with pytest.raises(TransactWriteError):
-        moderation._transition(config, stale, "approved", WHO, "approve")
-    assert count() == 1
+    first, stale = comments.find(config, cid), comments.find(config, cid)
+    comments.change_status(
+        first, "approved", audit.new_entry("myblog", WHO, "approve", cid, None, None)
+    )
+    with pytest.raises(comments.Changed):
+        comments.change_status(
+            stale, "approved", audit.new_entry("myblog", WHO, "approve", cid, None, None)
+        )
+    assert thread_count() == 1
 
 
 def test_an_action_racing_another_decides_again_on_a_fresh_read(client, monkeypatch):
@@ -229,7 +204,7 @@ def test_an_action_racing_another_decides_again_on_a_fresh_read(client, monkeypa
 
     monkeypatch.setattr(comments, "find", find_stale_once)
     assert moderation.act(config, cid, "approve", WHO)["comment"]["status"] == "approved"
-    assert count() == 1
+    assert thread_count() == 1
     assert len(calls) >= 2
 
 
@@ -258,7 +233,7 @@ def test_a_comment_its_author_erased_cannot_be_restored_or_approved(client, mod)
     for action in ("restore", "approve"):
         status, error = mod("POST", f"comments/{cid}/{action}")
         assert (status, error["Code"]) == (409, "InvalidTransition")
-    assert count() == 0
+    assert thread_count() == 0
 
 
 def test_a_moderator_deletion_keeps_the_content_for_the_moderator_only(client, mod):
@@ -272,7 +247,7 @@ def test_a_moderator_deletion_keeps_the_content_for_the_moderator_only(client, m
 
 def test_an_unknown_comment_or_another_sites_comment_is_404(client, mod):
     sites.create_site("other", "Other")
-    other = comments.post(
+    other = posting.post(
         sites.get_site("other"), "/a",
         __import__("chalicelib.platform.validation", fromlist=["NewComment"]).NewComment(text="theirs"),
         ip=None, idempotency_key=None, body_hash=None,
@@ -298,7 +273,7 @@ def test_a_moderator_edit_rerenders_and_keeps_the_status(client, mod):
     assert "<script>" not in body["comment"]["html"]
     assert body["comment"]["status"] == "approved"
     assert body["comment"]["edited"]
-    assert count() == 1
+    assert thread_count() == 1
 
 
 def test_bulk_actions_apply_each_and_report_each(client, mod):
@@ -309,9 +284,9 @@ def test_bulk_actions_apply_each_and_report_each(client, mod):
     assert status == 200
     assert [r.get("status") for r in body["results"]] == ["approved"] * 3 + [None]
     assert body["results"][3]["error"]["Code"] == "CommentNotFound"
-    assert count() == 3
+    assert thread_count() == 3
     mod("POST", "bulk", {"action": "spam", "ids": ids[:2]})
-    assert count() == 1
+    assert thread_count() == 1
 
 
 def test_bulk_requests_are_checked(client, mod):

@@ -5,39 +5,19 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from chalicelib.platform import clock
 from chalicelib.platform.errors import Banned
 from chalicelib.platform.validation import NewComment
-from chalicelib.store import comments, sites
+from chalicelib.store import sites
 from chalicelib.store.models import SiteItem
-
-JSON = {"Content-Type": "application/json"}
-
-
-@pytest.fixture
-def key(site):
-    return sites.create_key("myblog", "ann")[0]
-
-
-@pytest.fixture
-def mod(client, key):
-    def call(method: str, path: str, body=None):
-        response = client.http.request(
-            method, f"/sites/myblog/moderation/{path}",
-            headers={"Authorization": f"Bearer {key}", **JSON},
-            body=json.dumps(body) if body is not None else None,
-        )  # fmt: skip
-        return response.status_code, json.loads(response.body) if response.body else None
-
-    return call
+from chalicelib.threads import posting
+from tests.support import JSON
 
 
 def post_from(ip: str | None, email: str | None = None, text: str = "hi") -> dict:
     """Post through the service as if from ``ip`` (the test client's IP is fixed)."""
     sites.clear_cache()
-    return comments.post(
+    return posting.post(
         sites.get_site("myblog"), "/a", NewComment(text=text, email=email), ip=ip,
         idempotency_key=None, body_hash=None,
     )[1]["comment"]  # fmt: skip

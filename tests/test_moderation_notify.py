@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
-
-import boto3
 import pytest
 
 from chalicelib.moderation import notify
 from chalicelib.platform import clock, config
 from chalicelib.platform.validation import NewComment
-from chalicelib.store import comments, sites
+from chalicelib.store import sites
+from chalicelib.threads import posting
+from tests.support import Inbox, patch_settings
 
 API = "https://comments.example"
 
@@ -19,32 +17,14 @@ API = "https://comments.example"
 @pytest.fixture
 def inbox(site, monkeypatch):
     """An SNS topic (moto) with an SQS queue subscribed; returns a function reading it."""
-    sns = boto3.client("sns", region_name="us-east-1")
-    sqs = boto3.client("sqs", region_name="us-east-1")
-    topic = sns.create_topic(Name="sidenote-test-moderation")["TopicArn"]
-    queue = sqs.create_queue(QueueName="inbox")["QueueUrl"]
-    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
-    monkeypatch.setattr(
-        config,
-        "settings",
-        dataclasses.replace(config.settings, notify_topic_arn=topic, public_url=API),
-    )
+    box = Inbox("sidenote-test-moderation")
+    patch_settings(monkeypatch, notify_topic_arn=box.topic, public_url=API)
     sites.update_site("myblog", {"moderation": "all"})
-
-    def read() -> list[dict]:
-        got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
-        for message in got:
-            sqs.delete_message(QueueUrl=queue, ReceiptHandle=message["ReceiptHandle"])
-        return [json.loads(m["Body"]) for m in got]
-
-    return read
+    return box.messages
 
 
 def hold(text: str = "please approve", key: str = "/a", **fields) -> dict:
-    status, body = comments.post(
+    status, body = posting.post(
         sites.get_site("myblog"), key, NewComment(text=text, **fields), ip=None,
         idempotency_key=None, body_hash=None,
     )  # fmt: skip
@@ -118,9 +98,7 @@ def test_a_notification_failure_never_fails_the_post(inbox, monkeypatch):
 def test_notifications_are_off_without_a_topic(site, monkeypatch):
     from chalicelib.store.models import EphemeralItem
 
-    monkeypatch.setattr(
-        config, "settings", dataclasses.replace(config.settings, notify_topic_arn="")
-    )
+    patch_settings(monkeypatch, notify_topic_arn="")
     sites.update_site("myblog", {"moderation": "all"})
     hold()
     assert not [i for i in EphemeralItem.scan() if i.pk.startswith("NOTIFY#")]

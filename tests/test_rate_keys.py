@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 from urllib.parse import quote
 
-import pytest
-
 from chalicelib.platform import clock, tokens
 from chalicelib.store import ratelimit
 from tests.support import patch_settings
@@ -58,9 +56,6 @@ def post_from(client, monkeypatch, ip: str, text: str):
     )
 
 
-@pytest.mark.xfail(
-    strict=True, reason="the posting path keys its per-IP limit with ratelimit.rate_key next"
-)
 def test_posts_from_one_ipv6_64_share_the_posting_rate_limit(client, monkeypatch):
     patch_settings(monkeypatch, rate_limit_per_minute=2)
     now = clock.now()

@@ -4,50 +4,40 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import quote
 
 import pytest
 
 from chalicelib.platform import clock
 from chalicelib.platform.validation import NewComment
 from chalicelib.resilience import switches, writequeue
-from chalicelib.store import comments, provisioning, replicas, sites
+from chalicelib.store import provisioning, replicas, sites
 from chalicelib.store.models import ALL_TABLES, Site
-from tests.resilience import (
+from chalicelib.threads import posting
+from tests.support import (
     FAULTS,
     HOME,
     OTHER,
     create_other_region,
-    create_queues,
-    no_backoff,
+    fault_stack,
     patch_settings,
-    reset_state,
+    post_comment,
     stored_texts,
 )
 
 
 @pytest.fixture
 def stack(client, monkeypatch):
-    patch_settings(monkeypatch, rate_limit_per_minute=100_000)
-    no_backoff(monkeypatch)
-    reset_state()
-    create_queues()
-    FAULTS.hook()
-    yield client
-    reset_state()
+    with fault_stack(monkeypatch, rate_limit_per_minute=100_000):
+        yield client
 
 
 def post(client, text):
-    return client.http.post(
-        f"/sites/myblog/comments?thread={quote('/q', safe='')}",
-        headers={"Content-Type": "application/json"},
-        body=json.dumps({"text": text}),
-    )
+    return post_comment(client, {"text": text}, thread="/q")
 
 
 def prepared_body(site, text):
     new = NewComment(text=text, author="Ann", email=None)
-    return json.dumps(comments.prepare(site, "/q", new, ip=None).to_dict())
+    return json.dumps(posting.prepare(site, "/q", new, ip=None).to_dict())
 
 
 def sqs_event(client, bodies):
@@ -93,20 +83,20 @@ def test_redrive_moves_dead_letters_back_to_the_queue(stack, site):
     )
     assert writequeue.redrive() == 1
     assert writequeue.depth() == {"queue": 1, "dead_letter": 0}
-    assert writequeue.drain().stored
+    assert writequeue.drain(posting.store_queued).stored
     assert stored_texts() == {"back": 1}
 
 
 def test_messages_that_keep_failing_end_in_the_dead_letter_queue(stack, site):
     """The redrive policy (maxReceiveCount) moves a message after N failed receives."""
-    writequeue.enqueue(comments.PreparedComment(**json.loads(prepared_body(site, "stuck"))))
+    writequeue.enqueue(json.loads(prepared_body(site, "stuck")))
     FAULTS.fail("internal-500", writes=True)
     for _ in range(6):
-        writequeue.drain()
+        writequeue.drain(posting.store_queued)
     assert writequeue.depth() == {"queue": 0, "dead_letter": 1}
     FAULTS.clear()
     writequeue.redrive()
-    writequeue.drain()
+    writequeue.drain(posting.store_queued)
     assert stored_texts() == {"stuck": 1}
 
 
@@ -115,7 +105,7 @@ def test_queue_unreachable_with_table_down_is_read_only_and_keeps_nothing(stack)
     response = post(stack, "draft")
     assert response.status_code == 503
     assert json.loads(response.body)["Code"] == "ReadOnly"
-    assert response.headers["Retry-After"] == str(writequeue.QUEUE_RETRY_AFTER)
+    assert response.headers["Retry-After"] == str(posting.QUEUE_RETRY_AFTER)
 
 
 def test_write_breaker_sends_posts_straight_to_the_queue_until_it_closes(stack):
@@ -126,7 +116,7 @@ def test_write_breaker_sends_posts_straight_to_the_queue_until_it_closes(stack):
     assert post(stack, "second").status_code == 202  # no table call: the breaker is open
     replicas.writes.close()
     assert post(stack, "third").status_code == 201
-    writequeue.drain()
+    writequeue.drain(posting.store_queued)
     assert stored_texts() == {"first": 1, "second": 1, "third": 1}
 
 

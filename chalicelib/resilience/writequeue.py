@@ -1,23 +1,15 @@
 """The durable write queue: comments accepted while the table cannot take them.
 
-Posting a comment (DESIGN, "Failure behaviour"):
-
-1. :func:`comments.prepare` decides everything (id, html, status) — no table write needed
-   except the rate-limit window, which falls back to a per-container count;
-2. :func:`comments.store` writes it in one idempotent transaction → 201;
-3. if the table rejects or times out the write (or the write breaker is open), the
-   prepared comment (``PreparedComment.to_dict()``) goes to this region's SQS queue → 202
-   ``"status": "queued"``;
-4. if the queue fails too → 503 ``ReadOnly`` with ``Retry-After``; the widget keeps the
-   draft and retries.
-
-The ``@app.on_sqs_message`` handler calls :func:`handle_batch`, which stores each message
-with :func:`comments.store` (same id, so a replay or a second delivery changes nothing)
-and reports only the failed messages (``ReportBatchItemFailures``): they come back after
-the visibility timeout and, after ``maxReceiveCount`` receives, land in the dead-letter
-queue that the health reports watch. A message that can never be stored (the thread was
-locked meanwhile, the parent is gone, the body is unreadable) goes to the dead-letter
-queue at once, with the reason, for an operator to look at: accepted is never lost.
+The posting path (``chalicelib.threads.posting.post``) puts a prepared comment here
+(:func:`enqueue`) when the table refuses or times out the write, and answers 202. The
+``@on_sqs_message`` consumer (``chalicelib.routes.resilience``) calls :func:`handle_batch`
+with the posting path's own ``store`` function, which stores each message with the same
+comment id (a replay or a second delivery changes nothing), and reports only the failed
+messages (``ReportBatchItemFailures``): they come back after the visibility timeout and,
+after ``maxReceiveCount`` receives, land in the dead-letter queue that the health reports
+watch. A message that can never be stored (the thread was locked meanwhile, the parent is
+gone, the body is unreadable) goes to the dead-letter queue at once, with the reason, for
+an operator to look at: accepted is never lost.
 
 Locally (``chalice local`` runs no SQS triggers) :func:`drain` plays the event source:
 it receives, calls the same :func:`process` and deletes what was stored.
@@ -26,18 +18,14 @@ it receives, calls the same :func:`process` and deletes what was stored.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from chalicelib.platform import clients, config
-from chalicelib.platform.errors import RateLimited, ReadOnly, SecretUnavailable, SidenoteError
+from chalicelib.platform.errors import SecretUnavailable, SidenoteError
 from chalicelib.platform.logs import logger
-from chalicelib.platform.validation import NewComment
-from chalicelib.store import comments, replicas
-from chalicelib.store.sites import SiteConfig
-
-QUEUE_RETRY_AFTER = 60
+from chalicelib.store import replicas
 
 _urls: dict[str, str] = {}
 
@@ -66,60 +54,14 @@ def queue_url(dead_letter: bool = False) -> str:
 # --- the API side ------------------------------------------------------------------------
 
 
-def enqueue(prepared: comments.PreparedComment) -> None:
-    """Put a prepared comment on the queue. Raises a storage error if SQS refuses."""
+def enqueue(message: dict[str, Any]) -> None:
+    """Put a prepared comment (its JSON form) on the queue. Raises a storage error if SQS
+    refuses."""
     client().send_message(
         QueueUrl=queue_url(),
-        MessageBody=json.dumps(prepared.to_dict(), separators=(",", ":"), ensure_ascii=False),
+        MessageBody=json.dumps(message, separators=(",", ":"), ensure_ascii=False),
         MessageAttributes={"kind": {"DataType": "String", "StringValue": "comment"}},
     )
-
-
-def post(
-    site: SiteConfig,
-    key: str,
-    new: NewComment,
-    *,
-    ip: str | None,
-    idempotency_key: str | None,
-    body_hash: str | None,
-) -> tuple[int, dict[str, Any]]:
-    """Store a new comment (201), or queue it while the table fails (202).
-
-    Raises ReadOnly (503 + Retry-After) when neither the table nor the queue takes it.
-    """
-    try:
-        prepared = comments.prepare(
-            site, key, new, ip=ip, idempotency_key=idempotency_key, body_hash=body_hash
-        )
-    except RateLimited:
-        replayed = _replay(site, idempotency_key, body_hash)
-        if replayed:
-            return replayed
-        raise
-    if not replicas.writes.is_open():
-        try:
-            return comments.store(prepared)
-        except replicas.STORAGE_ERRORS as exc:
-            replicas.writes.trip()
-            logger.warning("table refuses a comment: queueing", extra={"error": repr(exc)[:300]})
-    try:
-        enqueue(prepared)
-    except replicas.STORAGE_ERRORS as exc:
-        logger.error("queue refuses a comment", extra={"error": repr(exc)[:300]})
-        raise ReadOnly(
-            "Comments can't be saved right now. Your comment was not sent; please try again "
-            "in a minute.",
-            retry_after=QUEUE_RETRY_AFTER,
-        ) from exc
-    return 202, prepared.response(status="queued")
-
-
-def _replay(site: SiteConfig, key: str | None, body_hash: str | None) -> tuple[int, dict] | None:
-    try:
-        return comments.replay_if_known(site, key, body_hash or "")
-    except replicas.STORAGE_ERRORS:
-        return None
 
 
 # --- the queue side ----------------------------------------------------------------------
@@ -147,30 +89,33 @@ def _dead_letter(message_id: str, body: str, reason: str) -> None:
     )
 
 
-def process(messages: Iterable[tuple[str, str]]) -> BatchOutcome:
+#: Stores one message body (the posting path's ``store_queued``): raises ValueError or
+#: TypeError for an unreadable body, SidenoteError for a comment that can never be stored,
+#: a storage error for a transient failure.
+StoreMessage = Callable[[str], Any]
+
+
+def process(messages: Iterable[tuple[str, str]], store: StoreMessage) -> BatchOutcome:
     """Store each ``(message id, body)``; sort them into stored / failed / dead-lettered."""
     outcome = BatchOutcome()
     for message_id, body in messages:
         try:
-            prepared = comments.PreparedComment(**json.loads(body))
+            store(body)
         except (TypeError, ValueError) as exc:
             reason = f"unreadable message: {exc}"
+        except SecretUnavailable as exc:  # transient: the message waits for the secret
+            logger.warning("queued comment not stored yet", extra={"error": exc.message})
+            outcome.failed.append(message_id)
+            continue
+        except SidenoteError as exc:  # thread locked, parent gone: never storable
+            reason = f"{exc.code}: {exc.message}"
+        except replicas.STORAGE_ERRORS as exc:
+            logger.warning("queued comment not stored yet", extra={"error": repr(exc)[:300]})
+            outcome.failed.append(message_id)
+            continue
         else:
-            try:
-                comments.store(prepared)
-            except SecretUnavailable as exc:  # transient: the message waits for the secret
-                logger.warning("queued comment not stored yet", extra={"error": exc.message})
-                outcome.failed.append(message_id)
-                continue
-            except SidenoteError as exc:  # thread locked, parent gone: never storable
-                reason = f"{exc.code}: {exc.message}"
-            except replicas.STORAGE_ERRORS as exc:
-                logger.warning("queued comment not stored yet", extra={"error": repr(exc)[:300]})
-                outcome.failed.append(message_id)
-                continue
-            else:
-                outcome.stored.append(message_id)
-                continue
+            outcome.stored.append(message_id)
+            continue
         logger.error("queued comment dead-lettered", extra={"reason": reason})
         try:
             _dead_letter(message_id, body, reason)
@@ -181,10 +126,10 @@ def process(messages: Iterable[tuple[str, str]]) -> BatchOutcome:
     return outcome
 
 
-def handle_batch(records: Iterable[Any]) -> dict[str, Any]:
+def handle_batch(records: Iterable[Any], store: StoreMessage) -> dict[str, Any]:
     """The SQS-triggered Lambda's body: a partial batch response (failed ids only)."""
     batch = [(r.to_dict()["messageId"], r.body) for r in records]
-    outcome = process(batch)
+    outcome = process(batch, store)
     logger.info(
         "write queue batch",
         extra={
@@ -196,7 +141,7 @@ def handle_batch(records: Iterable[Any]) -> dict[str, Any]:
     return {"batchItemFailures": [{"itemIdentifier": m} for m in outcome.failed]}
 
 
-def drain(*, max_batches: int = 1000, wait_seconds: int = 0) -> BatchOutcome:
+def drain(store: StoreMessage, *, max_batches: int = 1000, wait_seconds: int = 0) -> BatchOutcome:
     """Play the SQS event source locally: receive, process, delete what was handled.
 
     Stops when a receive returns nothing or after ``max_batches`` batches. Failed messages
@@ -212,7 +157,7 @@ def drain(*, max_batches: int = 1000, wait_seconds: int = 0) -> BatchOutcome:
         if not received:
             break
         handles = {m["MessageId"]: m["ReceiptHandle"] for m in received}
-        outcome = process((m["MessageId"], m["Body"]) for m in received)
+        outcome = process(((m["MessageId"], m["Body"]) for m in received), store)
         done = outcome.stored + outcome.dead_lettered
         if done:
             sqs.delete_message_batch(

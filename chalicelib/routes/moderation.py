@@ -10,7 +10,7 @@ from typing import Any
 
 from chalice import Blueprint, Response
 
-from chalicelib.moderation import auth
+from chalicelib.moderation import audit, auth, bans, page, site_admin
 from chalicelib.moderation import service as moderation
 from chalicelib.platform import static, web
 from chalicelib.platform.errors import NotFound
@@ -39,13 +39,13 @@ def moderation_list(site: str) -> Response:
     """List comments by status (the queue by default), newest first, with cursors."""
     request = bp.current_request
     config = sites.get_site(site)
-    page = moderation.list_comments(
+    listing = moderation.list_comments(
         config, query(request, "status"), thread=optional_thread_key(request),
         cursor=query(request, "cursor"),
         limit=moderation.parse_page_limit(query(request, "limit")),
         sort=query(request, "sort") or "newest",
     )  # fmt: skip
-    return web.json_response(page)
+    return web.json_response(listing)
 
 
 def _act(site: str, comment_id: str, action: str) -> Response:
@@ -111,7 +111,7 @@ def moderation_bulk(site: str) -> Response:
 def moderation_ban(site: str) -> Response:
     """Ban an e-mail address, an IP address or range, or a comment's author."""
     body = web.json_body(bp.current_request)
-    result = moderation.ban(sites.get_site(site), body, _moderator())
+    result = bans.ban(sites.get_site(site), body, _moderator())
     return web.json_response(result, status=201)
 
 
@@ -119,7 +119,7 @@ def moderation_ban(site: str) -> Response:
 @storage_guard
 def moderation_bans(site: str) -> Response:
     """List the site's bans (labels only, never the banned values)."""
-    return web.json_response(moderation.list_bans(sites.get_site(site)))
+    return web.json_response(bans.list_bans(sites.get_site(site)))
 
 
 @bp.route("/sites/{site}/moderation/bans/{ban_id}", methods=["DELETE"],
@@ -127,7 +127,7 @@ def moderation_bans(site: str) -> Response:
 @storage_guard
 def moderation_unban(site: str, ban_id: str) -> Response:
     """Lift a ban."""
-    moderation.unban(sites.get_site(site), ban_id, _moderator())
+    bans.unban(sites.get_site(site), ban_id, _moderator())
     return Response(body="", status_code=204, headers={"Cache-Control": "no-store"})
 
 
@@ -139,7 +139,7 @@ def moderation_lock(site: str) -> Response:
     request = bp.current_request
     config = sites.get_site(site)
     body = web.json_body(request)
-    return web.json_response(moderation.lock(config, thread_key(request), body, _moderator()))
+    return web.json_response(site_admin.lock(config, thread_key(request), body, _moderator()))
 
 
 @bp.route("/sites/{site}/moderation/settings", methods=["GET"], authorizer=moderator_key)
@@ -147,7 +147,7 @@ def moderation_lock(site: str) -> Response:
 def moderation_settings(site: str) -> Response:
     """The site's settings (moderation mode, origins, limits, notifications)."""
     sites.get_site(site)
-    return web.json_response(moderation.get_settings(site))
+    return web.json_response(site_admin.get_settings(site))
 
 
 @bp.route("/sites/{site}/moderation/settings", methods=["PATCH"], content_types=JSON,
@@ -157,7 +157,7 @@ def moderation_update_settings(site: str) -> Response:
     """Change some of the site's settings."""
     sites.get_site(site)
     body = web.json_body(bp.current_request)
-    return web.json_response(moderation.update_settings(site, body, _moderator()))
+    return web.json_response(site_admin.update_settings(site, body, _moderator()))
 
 
 @bp.route("/sites/{site}/moderation/audit", methods=["GET"], authorizer=moderator_key)
@@ -167,7 +167,7 @@ def moderation_audit(site: str) -> Response:
     request = bp.current_request
     sites.get_site(site)
     limit = moderation.parse_page_limit(query(request, "limit"))
-    return web.json_response(moderation.audit_log(site, cursor=query(request, "cursor"),
+    return web.json_response(audit.audit_log(site, cursor=query(request, "cursor"),
                                                   limit=limit))  # fmt: skip
 
 
@@ -189,7 +189,7 @@ def moderation_report(site: str) -> Response:
 @bp.route("/moderate", methods=["GET"])
 def moderate_page() -> Response:
     """The moderation page (HTML; the key is entered in the page, never in the URL)."""
-    return moderation.page(bp.current_request)
+    return page.page(bp.current_request)
 
 
 @bp.route("/moderate.js", methods=["GET"])

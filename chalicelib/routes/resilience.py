@@ -8,11 +8,12 @@ from chalice import Blueprint
 
 from chalicelib.platform import config
 from chalicelib.resilience import writequeue
+from chalicelib.threads import posting
 
 bp = Blueprint(__name__)
 
 
 @bp.on_sqs_message(queue=config.settings.write_queue, batch_size=10)
 def store_queued_comments(event: Any) -> dict:
-    """Store each queued comment; report only the failed messages (partial batch)."""
-    return writequeue.handle_batch(event)
+    """Store each queued comment through the posting path; report only the failed messages."""
+    return writequeue.handle_batch(event, posting.store_queued)

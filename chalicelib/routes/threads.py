@@ -12,10 +12,10 @@ from chalicelib.platform.validation import (
     parse_limit,
     parse_new_comment,
 )
-from chalicelib.resilience import writequeue
 from chalicelib.resilience.guard import storage_guard
 from chalicelib.routes.params import optional_thread_key, query, thread_key
 from chalicelib.store import comments, idempotency, sites
+from chalicelib.threads import authoring, posting
 
 bp = Blueprint(__name__)
 JSON = ["application/json"]
@@ -54,9 +54,9 @@ def post_comment(site: str) -> Response:
         require_email=config.require_email,
     )
     idempotency_key = check_idempotency_key(web.header(request, "idempotency-key"))
-    status, payload = writequeue.post(
+    status, payload = posting.post(
         config, key, new, ip=web.client_ip(request), idempotency_key=idempotency_key,
-        body_hash=idempotency.fingerprint(key, body) if idempotency_key else None,
+        body_hash=idempotency.request_hash(key, body) if idempotency_key else None,
     )  # fmt: skip
     return web.json_response(payload, status=status)
 
@@ -69,7 +69,8 @@ def edit_comment(site: str, comment_id: str) -> Response:
     config = sites.get_site(site)
     text = parse_edit(web.json_body(request, comment=True), max_length=config.max_length)
     token = web.header(request, "x-edit-token")
-    return web.json_response(comments.edit_own(config, comment_id, token, text))
+    ip = web.client_ip(request)
+    return web.json_response(authoring.edit_own(config, comment_id, token, text, ip=ip))
 
 
 @bp.route("/sites/{site}/comments/{comment_id}", methods=["DELETE"])
@@ -78,7 +79,7 @@ def delete_comment(site: str, comment_id: str) -> Response:
     """Delete one's own comment within the edit window; replies keep their place."""
     request = bp.current_request
     config = sites.get_site(site)
-    comments.delete_own(config, comment_id, web.header(request, "x-edit-token"))
+    authoring.delete_own(config, comment_id, web.header(request, "x-edit-token"))
     return Response(body="", status_code=204)
 
 

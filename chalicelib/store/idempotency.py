@@ -17,7 +17,7 @@ from chalicelib.store.models import IdempotencyRecord
 TTL_SECONDS = 24 * 3600
 
 
-def fingerprint(*parts: Any) -> str:
+def request_hash(*parts: Any) -> str:
     """A stable hash of a request's meaning (canonical JSON of its parts)."""
     canonical = json.dumps(parts, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()

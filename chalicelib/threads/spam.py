@@ -15,13 +15,14 @@ Built in:
                   duplicate (the widget retries failed sends that way). Short texts
                   ("Thanks!") are never duplicates.
 
-``site-rate`` and ``duplicate`` are *guards*: conditional updates folded into the comment's
-store transaction (:func:`guards`, :func:`guard_ops`), so they cost no extra round trip; a
-failed condition is answered by :func:`after_guard_failure`. A queued comment stored after
-its minute has passed is never refused by the site ceiling.
+``site-rate`` and ``duplicate`` are *guards*: :func:`guards` gives the prepared comment
+the keys of two conditional updates that the comments gateway folds into the comment's
+store transaction, so they cost no extra round trip; the posting path
+(``threads.posting.store``) answers a refused guard. A queued comment stored after its
+minute has passed is never refused by the site ceiling.
 
-(The honeypot field and the site's moderation mode are applied by
-``comments.decide_status``; per-IP limits and bans by ``comments.prepare``.)
+(Verdicts become a status in ``threads.status``, the one place that decides it; per-IP
+limits and bans are applied by ``threads.posting.prepare``.)
 
 Pluggable: an external classifier is one more :class:`Check` passed to :func:`register`::
 
@@ -53,7 +54,6 @@ from chalicelib.platform.validation import NewComment
 OK, HOLD, SPAM = "ok", "hold", "spam"
 _RANK = {OK: 0, HOLD: 1, SPAM: 2}
 DUPLICATE_MIN_CHARS = 20
-DUPLICATE_WINDOW_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -98,7 +98,7 @@ class LinkLimit:
         return None
 
 
-def fingerprint(text: str) -> str | None:
+def text_fingerprint(text: str) -> str | None:
     """A keyed hash of the text with case, spacing and punctuation folded; None if short."""
     folded = unicodedata.normalize("NFKC", text).casefold()
     folded = re.sub(r"[\W_]+", " ", folded).strip()
@@ -124,7 +124,7 @@ def guards(
         "site_window": f"RATE#SITE#{site.id}#{start}",
         "site_limit": config.settings.site_rate_limit_per_minute,
     }
-    digest = fingerprint(new.text)
+    digest = text_fingerprint(new.text)
     if digest:
         poster = tokens.keyed_hash("poster", f"{ip_hash or ''}/{new.email or ''}")
         # The same submission (a retry with its Idempotency-Key, a queue replay of the
@@ -139,75 +139,10 @@ def guards(
     return fields
 
 
-def guard_ops(tx: Any, prepared: Any) -> None:
-    """Add the guards of ``prepared`` to a store transaction (named for cancellations)."""
-    from chalicelib.store.models import Fingerprint, RateWindow
-
-    if prepared.site_window and prepared.site_limit:
-        start = int(prepared.site_window.rsplit("#", 1)[1])
-        tx.update(
-            "site_rate",
-            RateWindow(prepared.site_window, "#"),
-            actions=[
-                RateWindow.n.add(1),
-                RateWindow.kind.set(RateWindow),
-                RateWindow.expires.set(clock.at(start + 120)),
-            ],
-            condition=RateWindow.n.does_not_exist() | (RateWindow.n < prepared.site_limit),
-        )
-    if prepared.fingerprint and prepared.fingerprint_owner:
-        mine = prepared.fingerprint_owner
-        tx.update(
-            "fingerprint",
-            Fingerprint(prepared.fingerprint, "#"),
-            actions=[
-                Fingerprint.n.add(1),
-                Fingerprint.kind.set(Fingerprint),
-                Fingerprint.owner.set(Fingerprint.owner | mine),
-                Fingerprint.expires.set(clock.at(clock.now() + DUPLICATE_WINDOW_SECONDS)),
-            ],
-            condition=Fingerprint.owner.does_not_exist() | (Fingerprint.owner == mine),
-        )
-
-
-def after_guard_failure(
-    prepared: Any, failed: set[str], store: Callable[[Any], Any]
-) -> tuple[int, dict[str, Any]] | None:
-    """A guard's condition failed: 429 for the site's ceiling, or store the comment again
-    as spam / held when its text is a duplicate. None when no guard failed."""
-    import dataclasses
-
-    from chalicelib.platform.errors import RateLimited
-
-    if "site_rate" in failed and prepared.site_window:
-        start = int(prepared.site_window.rsplit("#", 1)[1])
-        now = clock.now()
-        if now < start + 60:
-            retry_after = max(1, int(start + 60 - now + 0.999))
-            raise RateLimited(
-                f"This site is receiving too many comments right now. Please wait "
-                f"{retry_after} s and send again.",
-                retry_after=retry_after,
-            )
-        # A late store (a queued comment stored after its window): never refuse it.
-        return store(dataclasses.replace(prepared, site_window=None, site_limit=None))
-    if "fingerprint" in failed and prepared.fingerprint:
-        verdict = _duplicate_verdict(prepared.fingerprint, prepared.fingerprint_owner or "")
-        return store(
-            dataclasses.replace(
-                prepared, status=apply(prepared.status, verdict), fingerprint=None,
-                fingerprint_owner=None,
-            )
-        )  # fmt: skip
-    return None
-
-
-def _duplicate_verdict(pk: str, mine: str) -> Verdict:
-    from chalicelib.store.models import Fingerprint
-
-    try:
-        first = Fingerprint.get(pk, "#", consistent_read=True).owner or ""
-    except Fingerprint.DoesNotExist:
+def duplicate_verdict(mine: str, first: str | None) -> Verdict:
+    """The verdict on a text someone claimed first: the same poster again is held (a
+    double post), anybody else's copy is spam. ``first`` None: the claim expired meanwhile."""
+    if first is None:
         return Verdict(HOLD, "duplicate text")
     if first.partition(" ")[2] == mine.partition(" ")[2]:
         return Verdict(HOLD, "the same text again from the same poster")
@@ -257,12 +192,3 @@ def screen(
         if verdict and _RANK.get(verdict.action, 0) > _RANK[worst.action]:
             worst = verdict
     return worst
-
-
-def apply(status: str, verdict: Verdict) -> str:
-    """Combine the moderation mode's status with the screen's verdict (never loosens)."""
-    if verdict.action == SPAM or status == "spam":
-        return "spam"
-    if verdict.action == HOLD and status == "approved":
-        return "pending"
-    return status

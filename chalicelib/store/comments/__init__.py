@@ -1,0 +1,61 @@
+"""The comments table's gateway: the only door to it. Other packages call these names.
+
+Reads (:mod:`.reads`): thread pages (one Query), counts (one BatchGetItem), feeds, lookups
+by id, moderation listings. Writes (:mod:`.writes`): a new comment, an author's edit and
+delete, a moderator's status change, edit and lock — each one transaction with the
+counter and flags it affects. Views (:mod:`.views`) say what the API shows of an item.
+Key layout: :mod:`.keys`. Health canaries: :mod:`.canary`.
+"""
+
+from chalicelib.store.comments.keys import COMMENT_PREFIX, META_SK, queue_key, thread_pk
+from chalicelib.store.comments.reads import (
+    MAX_COUNT_THREADS,
+    by_status,
+    counts,
+    find,
+    latest,
+    list_thread,
+    thread_counts,
+    thread_meta,
+)
+from chalicelib.store.comments.records import PreparedComment
+from chalicelib.store.comments.views import moderator_view, public_view, thread_view
+from chalicelib.store.comments.writes import (
+    Changed,
+    GuardRefused,
+    change_status,
+    erase,
+    fingerprint_owner,
+    moderator_edit,
+    replace_text,
+    set_locked,
+    store_new,
+)
+
+__all__ = [
+    "COMMENT_PREFIX",
+    "MAX_COUNT_THREADS",
+    "META_SK",
+    "Changed",
+    "GuardRefused",
+    "PreparedComment",
+    "by_status",
+    "change_status",
+    "counts",
+    "erase",
+    "find",
+    "fingerprint_owner",
+    "latest",
+    "list_thread",
+    "moderator_edit",
+    "moderator_view",
+    "public_view",
+    "queue_key",
+    "replace_text",
+    "set_locked",
+    "store_new",
+    "thread_counts",
+    "thread_meta",
+    "thread_pk",
+    "thread_view",
+]
