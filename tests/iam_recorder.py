@@ -292,12 +292,19 @@ def functions() -> list[str]:
     return [API_HANDLER, *(n for n, h in app.handler_map.items() if hasattr(h, "func"))]
 
 
-def policy_file(stage: str, function: str) -> Path:
+def policy_file(stage: str, function: str, chalice_dir: Path | None = None) -> Path:
     """The policy document chalice attaches to ``function``'s role in ``stage`` (the same
     lookup chalice makes: the function's ``iam_policy_file``, the stage's, the top level's,
-    else ``policy-<stage>.json``)."""
-    name = _scoped(stage, function).iam_policy_file or f"policy-{stage}.json"
-    return CHALICE_DIR / name
+    else ``policy-<stage>.json``). ``chalice_dir``: another ``.chalice`` (an older revision)."""
+    if chalice_dir is None:
+        scoped = _scoped(stage, function)
+    else:
+        from chalice.config import Config
+
+        disk = json.loads((chalice_dir / "config.json").read_text())
+        scoped = Config(chalice_stage=stage, function_name=function, config_from_disk=disk)
+    name = scoped.iam_policy_file or f"policy-{stage}.json"
+    return (chalice_dir or CHALICE_DIR) / name
 
 
 def policy(stage: str, function: str) -> dict:
@@ -550,14 +557,15 @@ class Verdict:
         return sorted(self.granted - self.used, key=lambda g: (g.file, g.sid, g.action, g.resource))
 
 
-def verdict(calls: Iterable[Call], stage_names: Iterable[str] | None = None) -> Verdict:
-    """Hold ``calls`` (and each function's platform needs) against every stage's policies."""
+def verdict(calls: Iterable[Call], chalice_dir: Path | None = None) -> Verdict:
+    """Hold ``calls`` (and each function's platform needs) against every stage's policies
+    (those of ``chalice_dir`` if given: the same calls against older roles)."""
     calls = list(calls)
     result = Verdict()
-    for stage in stage_names or stages():
+    for stage in stages():
         requests, unknown = stage_requests(calls, stage)
         result.unknown += unknown
-        files = {f: policy_file(stage, f) for f in functions()}
+        files = {f: policy_file(stage, f, chalice_dir) for f in functions()}
         for path in set(files.values()):
             result.granted |= {g for _, g in grants(json.loads(path.read_text()), path.name)}
         for request in dict.fromkeys(requests):
