@@ -15,7 +15,7 @@ from urllib.parse import quote
 from jsonschema import Draft202012Validator
 
 from chalicelib.store import sites
-from tests.conftest import ORIGIN
+from tests.support import ORIGIN
 
 JSON = {"Content-Type": "application/json"}
 
