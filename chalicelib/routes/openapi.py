@@ -27,7 +27,6 @@ from http import HTTPStatus
 from typing import Any
 
 from chalicelib.platform import errors, validation, web
-from chalicelib.resilience.guard import storage_guard
 from chalicelib.routes import openapi_operations, openapi_parameters, openapi_schemas
 from chalicelib.routes.openapi_operations import JSON, Op
 
@@ -46,8 +45,6 @@ GATEWAY_NOTE = (
     'local` answers with its own body, `{"message": "Unauthorized"}` (or `{"Message": …}` '
     "for a 403)."
 )
-#: Every view that wears storage_guard runs this code object.
-_GUARDED = storage_guard(lambda: None).__code__
 
 
 def document(base_url: str) -> dict[str, Any]:
@@ -145,7 +142,7 @@ def error_classes() -> dict[str, tuple[int, str, bool]]:
 def _operation(path: str, method: str, entry: Any, parts: dict, *, shared: int) -> Schema:
     spec: Op = openapi_operations.OPERATIONS[entry.view_name]
     view = entry.view_function
-    guarded = view.__code__ is _GUARDED
+    guarded = getattr(view, "storage_guarded", False) is True  # marked by storage_guard
     read = method in {"GET", "HEAD"} or path in web.READ_POSTS
     moderated = entry.authorizer is not None
     operation_id = entry.view_name
