@@ -125,6 +125,8 @@
     const find = id => all.find(c => c.id === id);
     const mine = () => get('p:' + ck) || [];
     const close = c => { if (forms[c.id]) forms[c.id].remove(); delete forms[c.id]; };
+    // Comments whose Delete was clicked once: a render (a resumed post landing) keeps asking.
+    const sure = new Set();
     const update = (id, fn) => {
       if (find(id)) fn(find(id));
       put('p:' + ck, mine().map(p => (p.id === id && fn(p), p)));
@@ -201,7 +203,7 @@
       body.innerHTML = c.html || ''; // server-sanitised
       if (!meta.locked && !c.status) acts.append(btn(s.reply, () => open(c, li, 'r')));
       if (tok && c.status !== 'queued' && new Date(tok.u) > new Date()) {
-        acts.append(btn(s.edit, () => open(c, li, 'e', tok)), btn(s.del, e => del(c, tok, e.target)));
+        acts.append(btn(s.edit, () => open(c, li, 'e', tok)), btn(sure.has(c.id) ? s.sure : s.del, e => del(c, tok, e.target)));
       }
       if (forms[c.id]) li.append(forms[c.id]);
       return li;
@@ -219,11 +221,12 @@
     };
 
     const del = async (c, tok, b) => {
-      if (!b.dataset.sure) return b.dataset.sure = b.textContent = s.sure;
+      if (!sure.has(c.id)) return sure.add(c.id), b.textContent = s.sure;
       b.disabled = true;
       const x = await call('DELETE', `${base}/${enc(c.id)}`, null, { 'X-Edit-Token': tok.k });
       b.disabled = false;
       if (x.s !== 204 && x.s !== 404) return live.textContent = x.j.Message || s.offline;
+      sure.delete(c.id);
       put('t:' + c.id, null);
       put('p:' + ck, mine().filter(p => p.id !== c.id));
       if (find(c.id)) {

@@ -157,6 +157,9 @@ def test_author_deletes_own_comment_tombstone_keeps_replies(page, open_thread, a
     api.post(thread, text="A reply that stays", author="Bob", parent=mine_id)
     fill_form(form, "Short-lived", "Ann")
     form.get_by_role("button", name="Post comment").click()
+    # Reload once the post has landed: a reload while it is in flight makes the widget send
+    # it again after the thread renders (see the next test), a render this test is not about.
+    expect(page.locator(f"{WIDGET} .sn-s").first).to_have_text("Your comment is posted.")
     page.reload()
     expect(page.locator(f"{WIDGET} h2")).to_have_text("3 comments")
 
@@ -182,6 +185,47 @@ def test_author_deletes_own_comment_tombstone_keeps_replies(page, open_thread, a
     page.reload()
     expect(item(page, mine_id).locator(".sn-x")).to_have_text("This comment was deleted.")
     expect(page.locator(f"{WIDGET} h2")).to_have_text("1 comment")
+    assert errors == []
+
+
+def test_a_delete_confirmation_survives_a_re_render_of_the_thread(page, open_thread, api, errors):
+    """A reload while a post is in flight sends it again after the thread has rendered; the
+    list is then rendered again. A reader who has just clicked Delete must still be asked
+    only once: the next click deletes."""
+    thread = open_thread()
+    form = main_form(page)
+    fill_form(form, "Delete me after a reload", "Ann")
+    form.get_by_role("button", name="Post comment").click()
+    expect(page.locator(f"{WIDGET} .sn-s").first).to_have_text("Your comment is posted.")
+    mine_id = api.all_comments(thread)[0]["id"]
+    held = []  # posts kept in flight until the test lets them through
+
+    def hold_posts(route) -> None:
+        if route.request.method == "POST":
+            held.append(route)
+        else:
+            route.fallback()
+
+    page.route(re.compile(r"/sites/demo/comments\?thread="), hold_posts)
+    fill_form(form, "In flight while the page reloads", "Ann")
+    form.get_by_role("button", name="Post comment").click()
+    page.reload()  # the widget keeps the queued draft and sends it again once loaded
+    expect(page.locator(f"{WIDGET} h2")).to_have_text("1 comment")
+
+    button = actions(page, mine_id).nth(2)
+    expect(button).to_have_text("Delete")
+    button.click()
+    expect(button).to_have_text("Really delete?")
+    assert len(held) == 2  # the post before the reload (aborted) and the one resent after it
+    held[-1].continue_()
+    expect(page.locator(f"{WIDGET} h2")).to_have_text("2 comments")  # rendered again
+    expect(button).to_have_text("Really delete?")
+    button.click()
+    expect(item(page, mine_id)).to_have_count(0)
+    expect(page.locator(f"{WIDGET} .sn-s").first).to_have_text("Your comment was deleted.")
+    expect(page.locator(f"{WIDGET} h2")).to_have_text("1 comment")
+    assert [c["id"] for c in api.all_comments(thread)] != [mine_id]
+    assert len(api.all_comments(thread)) == 1
     assert errors == []
 
 
