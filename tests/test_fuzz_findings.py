@@ -72,7 +72,9 @@ def test_a_moderation_cursor_with_non_ascii_text_is_invalid_not_a_500(client, ke
     _error(answer, 400, "InvalidCursor")
 
 
-@pytest.mark.parametrize("name", ["a\x07b", "tab\there", "new\nline", "\x00", "bad\ufffe", "x\uffff"])
+@pytest.mark.parametrize(
+    "name", ["a\x07b", "tab\there", "new\nline", "\x00", "bad\ufffe", "x\uffff"]
+)
 def test_a_site_name_with_control_characters_is_refused(client, key, name):
     answer = _moderate(client, key, "PATCH", "settings", {"name": name})
     assert "'name'" in _error(answer, 400, "InvalidRequest")
