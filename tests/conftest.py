@@ -27,9 +27,18 @@ import pytest
 from chalicelib.platform import logs
 from chalicelib.store import sites
 from tests.iam_recorder import RECORDER as IAM_CALLS
-from tests.support import DYNAMODB_CALLS, FAULTS, ORIGIN, LiveStack, moderate, moto_tables
+from tests.support import (
+    DYNAMODB_CALLS,
+    FAULTS,
+    ORIGIN,
+    SCANS_IN_REQUESTS,
+    LiveStack,
+    moderate,
+    moto_tables,
+)
 
 DYNAMODB_CALLS.install()  # before any client exists, so that every client carries it
+SCANS_IN_REQUESTS.install()
 IAM_CALLS.install()  # every AWS call a Lambda handler makes, for tests/test_iam.py
 
 
@@ -117,3 +126,12 @@ def live_stack():
 def live_server(live_stack) -> str:
     """Base URL (``http://127.0.0.1:PORT``) of ``chalice local`` on DynamoDB Local."""
     return live_stack.url
+
+
+@pytest.fixture(autouse=True)
+def no_request_scans_a_table():
+    """Every test that drives the HTTP API in process fails if a request scanned a table."""
+    SCANS_IN_REQUESTS.found.clear()
+    yield
+    found, SCANS_IN_REQUESTS.found[:] = list(SCANS_IN_REQUESTS.found), []
+    assert not found, f"requests scanned a table: {found}"

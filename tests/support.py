@@ -539,6 +539,31 @@ class DynamoDBCalls:
 DYNAMODB_CALLS = DynamoDBCalls()
 
 
+class ScansInRequests:
+    """A ``before-call.dynamodb`` hook that notes every Scan made while an HTTP request is
+    being handled (the edge middleware marks it): no request may scan a table. The CLI and
+    the schedules may (they run outside requests)."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def __call__(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        from chalicelib.platform import web
+
+        request = web.current_request()
+        if model.name == "Scan" and request is not None:
+            self.found.append(f"{request.method} {request.path}: Scan {params.get('TableName')}")
+
+    def install(self) -> None:
+        from botocore.handlers import BUILTIN_HANDLERS
+
+        if ("before-call.dynamodb", self) not in BUILTIN_HANDLERS:
+            BUILTIN_HANDLERS.append(("before-call.dynamodb", self))
+
+
+SCANS_IN_REQUESTS = ScansInRequests()
+
+
 # --- the real local stack (end-to-end and browser tests) ----------------------------------
 
 

@@ -6,22 +6,35 @@ from __future__ import annotations
 import json
 
 import pytest
-from ulid import ULID
 
 from chalicelib.health import digest, reports
+from chalicelib.moderation import service as moderation
+from chalicelib.moderation.auth import Moderator
 from chalicelib.platform import clock
+from chalicelib.platform.validation import NewComment
 from chalicelib.store import sites
-from chalicelib.store.models import Comment, DigestRecord, StatusBucket
+from chalicelib.store.models import DigestRecord, StatusBucket
+from chalicelib.threads import posting
 from tests.support import Inbox, patch_probe_settings
 
 DAY = "2026-11-24"
 NOON = clock.parse_rfc3339(f"{DAY}T12:00:00Z")
 
 
-def seed_comment(site: str, status: str, created: str) -> None:
-    comment_id = str(ULID())
-    Comment(f"{site}#/post", f"C#{comment_id}", id=comment_id, site=site, thread="/post",
-            status=status, created=created, edit_until=created, html="<p>x</p>").save()  # fmt: skip
+def seed_comments(monkeypatch, site_id: str, statuses: list[str], created: str) -> None:
+    """Post comments at ``created`` through the posting path, then move each to its status
+    as a moderator would (the day figures follow the production transactions)."""
+    real_now = clock.now
+    monkeypatch.setattr(clock, "now", lambda: clock.parse_rfc3339(created))
+    site = sites.get_site(site_id, fresh=True)
+    who = Moderator("k-seed", site_id, "seed")
+    for n, status in enumerate(statuses):
+        _, body = posting.post(site, "/post", NewComment(text=f"comment {n} of {created}"),
+                               ip=None, idempotency_key=None, body_hash=None)  # fmt: skip
+        action = {"approved": "approve", "spam": "spam", "deleted": "delete"}.get(status)
+        if action:
+            moderation.act(site, body["comment"]["id"], action, who)
+    monkeypatch.setattr(clock, "now", real_now)
 
 
 def seed_bucket(region: str, start: str, ok: int, degraded: int, down: int,
@@ -37,11 +50,13 @@ def seeded(site, monkeypatch):
     patch_probe_settings(monkeypatch, digest_topic_arn=inbox.topic)
     sites.update_site("myblog", {"notify_email": "owner@blog.example"})
     sites.create_site("other", "Other", origins=["https://other.example"])
-    for status in ["approved"] * 3 + ["pending"] * 2 + ["spam", "deleted"]:
-        seed_comment("myblog", status, f"{DAY}T10:00:00Z")
-    seed_comment("myblog", "approved", "2026-11-23T23:59:59Z")  # the day before
-    seed_comment("myblog", "approved", "2026-11-25T00:00:00Z")  # the day after
-    seed_comment("other", "approved", f"{DAY}T11:00:00Z")
+    sites.update_site("myblog", {"moderation": "all"})  # held until a moderator acts
+    sites.update_site("other", {"moderation": "all"})
+    seed_comments(monkeypatch, "myblog", ["approved"] * 3 + ["pending"] * 2 + ["spam", "deleted"],
+                  f"{DAY}T10:00:00Z")  # fmt: skip
+    seed_comments(monkeypatch, "myblog", ["approved"], "2026-11-23T23:59:59Z")  # the day before
+    seed_comments(monkeypatch, "myblog", ["approved"], "2026-11-25T00:00:00Z")  # the day after
+    seed_comments(monkeypatch, "other", ["approved"], f"{DAY}T11:00:00Z")
     for status in (202, 202, 503):
         reports.count_outcome(status, "myblog", now=NOON)
     reports.count_outcome(202, "other", now=NOON)
@@ -140,3 +155,40 @@ def test_p95_is_the_nearest_rank_percentile():
     assert reports.p95([]) is None
     assert reports.p95([5.0]) == 5.0
     assert reports.p95([float(v) for v in range(1, 101)]) == 95.0
+
+
+def test_todays_report_is_read_from_day_figures_without_a_scan(client, monkeypatch):
+    from tests.support import DYNAMODB_CALLS
+
+    key, _ = sites.create_key("myblog", "mod")
+    sites.update_site("myblog", {"moderation": "all"})
+    today = clock.rfc3339()[:10]
+    seed_comments(
+        monkeypatch, "myblog", ["approved", "approved", "pending", "spam"], clock.rfc3339()
+    )
+    with DYNAMODB_CALLS.recording() as made:
+        response = _report(client, "myblog", key, today)
+    assert response.status_code == 200
+    body = json.loads(response.body)
+    assert body["partial"] is True
+    assert body["comments"] == {"posted": 4, "approved": 2, "held": 1, "spam": 1, "deleted": 0}
+    assert "Scan" not in {operation for operation, _ in made}
+
+
+def test_day_figures_follow_every_later_change_of_a_comment(client, monkeypatch):
+    from chalicelib.store import comments
+    from chalicelib.threads import authoring
+
+    site = sites.get_site("myblog", fresh=True)
+    who = Moderator("k-test", "myblog", "test")
+    _, first = posting.post(site, "/post", NewComment(text="first"), ip=None,
+                            idempotency_key=None, body_hash=None)  # fmt: skip
+    _, second = posting.post(site, "/post", NewComment(text="second"), ip=None,
+                             idempotency_key=None, body_hash=None)  # fmt: skip
+    day = first["comment"]["created"][:10]
+    moderation.act(site, first["comment"]["id"], "spam", who)
+    moderation.act(site, first["comment"]["id"], "restore", who)
+    authoring.delete_own(site, second["comment"]["id"], second["edit_token"])
+    assert comments.day_figures("myblog", day) == {
+        "posted": 2, "approved": 1, "held": 0, "spam": 0, "deleted": 1,
+    }  # fmt: skip

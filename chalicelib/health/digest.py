@@ -10,7 +10,7 @@
 
 Made once a day by the home region (``@app.schedule`` in ``app.py``), stored 400 days, sent
 to the site's notify address through SNS, and readable at ``GET /sites/{site}/moderation/report``.
-Counting comments scans the comments table once for all sites (a daily job).
+Comment figures come from per-site day counters kept by the comment transactions: no scan.
 """
 
 from __future__ import annotations
@@ -38,19 +38,12 @@ def day_bounds(day: str) -> tuple[float, float]:
     return start, start + 86400 - 1
 
 
-def comment_counts(day: str) -> dict[str, dict[str, int]]:
-    """Per site: comments created on ``day`` by current status (one Scan of the table)."""
-    from chalicelib.store.models import Comment
+def comment_counts(day: str, site_ids: list[str]) -> dict[str, dict[str, int]]:
+    """Per site: comments created on ``day`` by current status, from the day figures that
+    the comment transactions keep (one Query per site; never a scan)."""
+    from chalicelib.store import comments
 
-    counts: dict[str, dict[str, int]] = {}
-    for comment in Comment.scan(Comment.created.startswith(day + "T")):
-        site = counts.setdefault(comment.site, _empty_counts())
-        site["posted"] += 1
-        key = {"approved": "approved", "pending": "held", "spam": "spam"}.get(
-            comment.status, "deleted"
-        )
-        site[key] += 1
-    return counts
+    return {site_id: comments.day_figures(site_id, day) for site_id in site_ids}
 
 
 def _empty_counts() -> dict[str, int]:
@@ -105,7 +98,7 @@ def build(
     comments: dict[str, dict[str, int]] | None = None,
     probes: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    comments = comment_counts(day) if comments is None else comments
+    comments = comment_counts(day, [site.id]) if comments is None else comments
     probes = probe_figures(day) if probes is None else probes
     return {
         "site": site.id,
@@ -201,10 +194,11 @@ def run(day: str | None = None, *, only_home: bool = True) -> list[dict[str, Any
     if only_home and config.settings.region != reports.home_region():
         return []
     day = day or yesterday()
-    comments = comment_counts(day)
+    every_site = list_sites()
+    comments = comment_counts(day, [site.id for site in every_site])
     probes = probe_figures(day)
     made = []
-    for site in list_sites():
+    for site in every_site:
         digest = build(site, day, comments, probes)
         store(digest)
         digest["sent"] = send(site, digest)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from typing import Any
 
 from chalice import Response
@@ -109,8 +109,13 @@ def current_request() -> Request | None:
     return _current.get()
 
 
-def set_current_request(request: Request) -> None:
-    _current.set(request)
+def set_current_request(request: Request | None) -> Token:
+    """Mark ``request`` as the one being handled; reset with :func:`reset_current_request`."""
+    return _current.set(request)
+
+
+def reset_current_request(token: Token) -> None:
+    _current.reset(token)
 
 
 def is_read(request: Request | None) -> bool:

@@ -39,9 +39,16 @@ def edge(event: Request, get_response: Callable[[Request], Response]) -> Respons
     """Log context, origin checks for writes, errors → HTTP, CORS grant."""
     site_id = (event.uri_params or {}).get("site")
     bind_request((event.context or {}).get("requestId"), site_id, event.method, event.path)
+    token = web.set_current_request(event)
+    try:
+        return _answer(event, get_response)
+    finally:
+        web.reset_current_request(token)
+
+
+def _answer(event: Request, get_response: Callable[[Request], Response]) -> Response:
     origin = web.header(event, "origin")
     public_site = _public_site_id(event)
-    web.set_current_request(event)
     try:
         writing = public_site and origin and event.method in web.WRITE_METHODS
         if writing and _allowed_origin(public_site, origin) is False:

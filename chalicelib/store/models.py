@@ -362,4 +362,17 @@ class DigestRecord(EphemeralItem, discriminator="digest"):
     body = UnicodeAttribute()
 
 
+class DayCount(EphemeralItem, discriminator="day"):
+    """``pk = "DAY#<site>#<YYYY-MM-DD>"``, ``sk`` = region: the comments created on that UTC
+    day by their current status, as this region changed them (each region writes only its
+    own item; a day's figures are the sum). Updated in the same transactions as the comments
+    (post, moderation, author's delete), so a daily report never scans the table."""
+
+    posted = NumberAttribute(default=0)
+    approved = NumberAttribute(default=0)
+    held = NumberAttribute(default=0)
+    spam = NumberAttribute(default=0)
+    deleted = NumberAttribute(default=0)
+
+
 ALL_TABLES: tuple[type[Model], ...] = (ThreadItem, SiteItem, EphemeralItem)

@@ -4,7 +4,8 @@ Reads (:mod:`.reads`): thread pages (one Query), counts (one BatchGetItem), feed
 by id, moderation listings. Writes (:mod:`.writes`): a new comment, an author's edit and
 delete, a moderator's status change, edit and lock — each one transaction with the
 counter and flags it affects. Views (:mod:`.views`) say what the API shows of an item.
-Key layout: :mod:`.keys`. Health canaries: :mod:`.canary`.
+Key layout: :mod:`.keys`. A site's day figures (comments per day by status) ride in the
+same transactions, so reports never scan.
 """
 
 from chalicelib.store.comments.keys import COMMENT_PREFIX, META_SK, queue_key, thread_pk
@@ -12,6 +13,7 @@ from chalicelib.store.comments.reads import (
     MAX_COUNT_THREADS,
     by_status,
     counts,
+    day_figures,
     find,
     latest,
     list_thread,
@@ -42,6 +44,7 @@ __all__ = [
     "by_status",
     "change_status",
     "counts",
+    "day_figures",
     "erase",
     "find",
     "fingerprint_owner",

@@ -215,3 +215,18 @@ def thread_meta(site_id: str, key: str) -> ThreadMeta | None:
         return ThreadMeta.get(thread_pk(site_id, key), "#META", consistent_read=True)
     except ThreadMeta.DoesNotExist:
         return None
+
+
+def day_figures(site_id: str, day: str) -> dict[str, int]:
+    """The site's comments created on ``day`` (UTC, ``YYYY-MM-DD``) by current status:
+    ``posted``, ``approved``, ``held``, ``spam``, ``deleted`` — one Query of the day's
+    figures (one item per region, summed)."""
+    from chalicelib.store.comments.writes import day_pk
+    from chalicelib.store.models import DayCount, EphemeralItem
+
+    totals = dict.fromkeys(("posted", "approved", "held", "spam", "deleted"), 0)
+    for item in EphemeralItem.query(day_pk(site_id, day)):
+        if isinstance(item, DayCount):
+            for name in totals:
+                totals[name] += int(getattr(item, name) or 0)
+    return totals

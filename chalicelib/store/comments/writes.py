@@ -33,6 +33,7 @@ from chalicelib.store.models import (
     AuditEntry,
     Comment,
     Counter,
+    DayCount,
     Fingerprint,
     KnownAuthor,
     RateWindow,
@@ -61,6 +62,36 @@ def _counter_update(tx: Transaction, pk: str, delta: int) -> None:
         Counter(pk, counter_sk(config.settings.region)),
         actions=[Counter.kind.set(Counter), Counter.n.add(delta)],
     )
+
+
+#: How a status is counted in a site's day figures.
+DAY_FIGURE = {"approved": "approved", "pending": "held", "spam": "spam", "deleted": "deleted"}
+#: Day figures are kept as long as the digests that read them.
+DAY_KEEP_SECONDS = 400 * 86400
+
+
+def day_pk(site_id: str, day: str) -> str:
+    return f"DAY#{site_id}#{day}"
+
+
+def _day_update(
+    tx: Transaction, comment: Comment | PreparedComment, deltas: dict[str, int]
+) -> None:
+    """Move the comment in its creation day's figures (``posted`` or status figures)."""
+    actions = [getattr(DayCount, name).add(n) for name, n in deltas.items() if n]
+    if not actions:
+        return
+    day = comment.created[:10]
+    expires = clock.parse_rfc3339(comment.created) + DAY_KEEP_SECONDS
+    tx.update(
+        "day",
+        DayCount(day_pk(comment.site, day), config.settings.region),
+        actions=[DayCount.kind.set(DayCount), DayCount.expires.set(clock.at(expires)), *actions],
+    )
+
+
+def _moved(old: str, new: str) -> dict[str, int]:
+    return {DAY_FIGURE[old]: -1, DAY_FIGURE[new]: 1} if old != new else {}
 
 
 def _guard_ops(tx: Transaction, prepared: PreparedComment) -> None:
@@ -133,6 +164,7 @@ def store_new(prepared: PreparedComment) -> tuple[int, dict[str, Any]]:
         )  # fmt: skip
         if approved:
             _counter_update(tx, pk, 1)
+        _day_update(tx, prepared, {"posted": 1, DAY_FIGURE[prepared.status]: 1})
         if prepared.parent:
             parent_ok = Comment.sk.exists() & (Comment.status == "approved")
             if approved:
@@ -209,6 +241,7 @@ def replace_text(comment: Comment, text: str, html: str, *, status: str) -> str:
         )  # fmt: skip
         if delta:
             _counter_update(tx, comment.pk, delta)
+        _day_update(tx, comment, _moved(comment.status, status))
 
     try:
         transact(build)
@@ -238,6 +271,7 @@ def erase(comment: Comment) -> None:
         )  # fmt: skip
         if comment.status == "approved":
             _counter_update(tx, comment.pk, -1)
+        _day_update(tx, comment, _moved(comment.status, "deleted"))
 
     try:
         transact(build)
@@ -273,6 +307,7 @@ def change_status(comment: Comment, new: str, audit: AuditEntry) -> str | None:
         tx.update("comment", comment, actions=actions, condition=Comment.status == old)
         if delta:
             _counter_update(tx, comment.pk, delta)
+        _day_update(tx, comment, _moved(old, new))
         if new == "approved" and comment.email:
             tx.put("author", KnownAuthor(author_pk(comment.site, comment.email), "#AUTHOR",
                                          first=comment.id))  # fmt: skip
