@@ -182,7 +182,7 @@ class ApiServer:
         output = subprocess.DEVNULL if self.quiet else None
         self.process = subprocess.Popen(
             [str(VENV_BIN / "chalice"), "local", "--no-autoreload", "--host", "127.0.0.1",
-             "--port", str(self.port), "--stage", "dev"],
+             "--port", str(self.port), "--stage", "local"],
             cwd=ROOT, env=self.env, stdout=output, stderr=output, start_new_session=True,
         )  # fmt: skip
         wait_for_port(self.port, 60, self.process)

@@ -270,7 +270,9 @@ def chalice_config() -> dict:
 
 
 def stages() -> list[str]:
-    return sorted(chalice_config()["stages"])
+    """The deployed stages (those with an IAM policy; ``local`` only runs under chalice local)."""
+    return sorted(name for name, stage in chalice_config()["stages"].items()
+                  if "iam_policy_file" in stage)  # fmt: skip
 
 
 def _scoped(stage: str, function: str) -> Any:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from chalicelib.platform.static import LOCAL_STAGES
 from tests.support import patch_settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -127,7 +128,7 @@ def test_values_written_into_the_shim_are_json_string_literals(client, monkeypat
 
 def test_every_deployed_stage_configures_its_public_url():
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
-    deployed = {name: stage for name, stage in config["stages"].items() if name != "dev"}
+    deployed = {name: stage for name, stage in config["stages"].items() if name not in LOCAL_STAGES}
     assert deployed
     urls = {
         name: stage.get("environment_variables", {}).get("SIDENOTE_PUBLIC_URL", "")
