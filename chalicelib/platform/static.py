@@ -45,7 +45,8 @@ _HOST = re.compile(
     r"[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]{2,45}\])(?::[0-9]{1,5})?\Z"
 )
 _STAGE = re.compile(r"^[A-Za-z0-9_-]{1,128}\Z")
-_LOCAL_STAGE = "dev"
+#: Stages whose base URL may come from a (checked) Host header: ``chalice local`` and dev.
+LOCAL_STAGES = frozenset({"local", "dev"})
 _unset_warned = False
 
 
@@ -54,16 +55,17 @@ def base_url(request: Request) -> str:
 
     Nothing a client sends may reach a body that caches keep (the shim for a day):
 
-    - ``SIDENOTE_PUBLIC_URL`` when set; deployed stages (every stage but ``dev``) use nothing
-      else, and without it answer relative links (``""``) and log why.
-    - Locally (``dev``, no public URL) the ``Host`` header once it is a plain ``host[:port]``
-      and ``X-Forwarded-Proto`` only as ``http`` or ``https``; otherwise ``http://localhost``.
+    - ``SIDENOTE_PUBLIC_URL`` when set; production stages (all but :data:`LOCAL_STAGES`) use
+      nothing else, and without it answer relative links (``""``) and log why.
+    - Locally (``local``/``dev``, no public URL) the ``Host`` header once it is a plain
+      ``host[:port]``, and ``X-Forwarded-Proto`` only as ``http`` or ``https``; otherwise
+      ``http://localhost``.
     """
     global _unset_warned
     settings = config.settings
     if settings.public_url:
         return settings.public_url
-    if settings.stage != _LOCAL_STAGE:
+    if settings.stage not in LOCAL_STAGES:
         if not _unset_warned:
             _unset_warned = True
             logger.error("SIDENOTE_PUBLIC_URL is not set: feeds and the shim use relative links")
