@@ -145,6 +145,10 @@ class Comment(ThreadItem, discriminator="comment"):
     net_hash = UnicodeAttribute(null=True)
     #: The status before a moderator's spam/delete (what ``restore`` returns it to).
     prior = UnicodeAttribute(null=True)
+    #: comment | pingback | trackback (what the source said it was; imports keep it).
+    type = UnicodeAttribute(default="comment")
+    #: The system it was imported from (``disqus``, ``wordpress``, …); None: posted here.
+    imported = UnicodeAttribute(null=True)
 
 
 # --- sites table ----------------------------------------------------------------------
