@@ -29,7 +29,7 @@ from chalicelib.platform.errors import (
     SidenoteError,
 )
 from chalicelib.store import comments
-from chalicelib.store.models import Comment
+from chalicelib.store.comments import Comment
 from chalicelib.store.sites import SiteConfig
 
 STATUSES = ("pending", "approved", "spam", "deleted")

@@ -18,11 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib.platform import clock, config
-from chalicelib.store import replicas
-from chalicelib.store.models import Switch
+from chalicelib.store import replicas, sites
 
-SWITCH_PK = "SWITCH#read-only"
-SWITCH_SK = "#SWITCH"
 _RETRY_AFTER_FAILURE = 5.0
 
 
@@ -41,11 +38,8 @@ def clear_cache() -> None:
 
 
 def _load() -> str:
-    try:
-        item = Switch.get(SWITCH_PK, SWITCH_SK)
-    except Switch.DoesNotExist:
-        return ""
-    return item.message or ""
+    found = sites.read_switch()
+    return found["message"] if found else ""
 
 
 def service_message() -> str:
@@ -68,15 +62,11 @@ def set_service(message: str, *, by: str = "operator") -> str:
     message = message.strip()
     if len(message) > 500:
         raise ValueError("The message must be at most 500 characters.")
-    Switch(SWITCH_PK, SWITCH_SK, message=message, updated=clock.rfc3339(), by=by).save()
+    sites.write_switch(message, by=by)
     clear_cache()
     return message
 
 
 def show() -> dict[str, str]:
     """The stored switch, read fresh (the operator CLI)."""
-    try:
-        item = Switch.get(SWITCH_PK, SWITCH_SK, consistent_read=True)
-    except Switch.DoesNotExist:
-        return {"message": "", "updated": "", "by": ""}
-    return {"message": item.message or "", "updated": item.updated, "by": item.by or ""}
+    return sites.read_switch(consistent=True) or {"message": "", "updated": "", "by": ""}

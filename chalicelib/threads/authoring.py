@@ -15,7 +15,7 @@ from chalicelib.platform import clock, tokens
 from chalicelib.platform.errors import CommentNotFound, EditNotAllowed
 from chalicelib.platform.validation import NewComment
 from chalicelib.store import comments, sites
-from chalicelib.store.models import Comment
+from chalicelib.store.comments import Comment
 from chalicelib.store.sites import SiteConfig
 from chalicelib.threads import spam, status
 from chalicelib.threads.posting import check_not_banned, check_writable

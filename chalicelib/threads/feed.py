@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from chalicelib.platform import clock
 from chalicelib.platform.atom import PROLOG, attribute, component, text, url
-from chalicelib.store.models import Comment
+from chalicelib.store.comments import Comment
 from chalicelib.store.sites import SiteConfig
 
 

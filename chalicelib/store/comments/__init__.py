@@ -33,12 +33,14 @@ from chalicelib.store.comments.writes import (
     set_locked,
     store_new,
 )
+from chalicelib.store.models import Comment
 
 __all__ = [
     "COMMENT_PREFIX",
     "MAX_COUNT_THREADS",
     "META_SK",
     "Changed",
+    "Comment",
     "GuardRefused",
     "PreparedComment",
     "by_status",
