@@ -45,6 +45,9 @@ class SourceComment:
     kind: str = "comment"
     #: Where in the file it came from (for reports): a line number or a record index.
     where: str | None = None
+    #: The Markdown source of HTML given as ``text`` (``is_html``), when the source kept
+    #: both (sidenote's own export); None otherwise.
+    markdown: str | None = None
     #: Set when the source carries this comment twice (Haloscan exports do): the
     #: ``source_id`` of the first copy. The importer skips it and reports it as a duplicate.
     duplicate_of: str | None = None
