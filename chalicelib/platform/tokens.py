@@ -1,8 +1,11 @@
 """Keyed hashes and tokens derived from the deployment secret.
 
-IPs and e-mail addresses are stored only as keyed hashes (HMAC-SHA256): without the
-secret they cannot be reversed by trying every IPv4 address. Moderator keys are random
-and stored as plain SHA-256 (they carry 256 bits of entropy; nothing to brute-force).
+IP addresses are stored only as keyed hashes (HMAC-SHA256): without the secret they cannot
+be reversed by trying every IPv4 address. E-mail addresses are matched only through keyed
+hashes (known authors, bans, duplicates); the address itself is kept on its comment alone,
+for the site's moderators, and erased when its author deletes the comment
+(docs/architecture.md, "Personal data"). Moderator keys are random and stored as plain
+SHA-256 (they carry 256 bits of entropy; nothing to brute-force).
 
 Where the secret comes from, and failing closed:
 
