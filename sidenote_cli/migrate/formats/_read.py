@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 from xml.etree import ElementTree
+from xml.parsers import expat
 
 import defusedxml
 from defusedxml.ElementTree import DefusedXMLParser
@@ -139,9 +140,12 @@ def xml_events(
         except defusedxml.DTDForbidden as exc:
             raise SourceError("the file has a DTD: refused", line=reader.line) from exc
         except SyntaxError as exc:  # ElementTree.ParseError (either implementation)
-            position = getattr(exc, "position", None)
-            line = position[0] if position else reader.line
-            raise SourceError(f"not well-formed XML: {exc.msg or exc}", line=line) from exc
+            position = getattr(exc, "position", None) or (reader.line, 0)
+            code = getattr(exc, "code", None)
+            reason = expat.ErrorString(code) if code else str(exc)
+            raise SourceError(
+                f"not well-formed XML: {reason} (column {position[1] + 1})", line=position[0]
+            ) from exc
         except LookupError as exc:  # an encoding Python does not know
             raise SourceError(f"unknown encoding: {exc}", line=reader.line) from exc
         if not chunk:

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import email.utils
 import hashlib
+import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -99,6 +100,7 @@ STATUSES = {
     **dict.fromkeys(("deleted", "removed", "trash"), "deleted"),
 }
 
+_VOID = frozenset({"br", "hr", "img", "wbr"})
 _HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>")
 _UNIX = re.compile(r"\d{9,13}(\.\d+)?")
 _UTC_SUFFIX = re.compile(r"\s*(GMT|UTC|Z)$", re.IGNORECASE)
@@ -192,13 +194,31 @@ def _attribute(element: ElementTree.Element, names: tuple[str, ...]) -> str | No
 
 
 def _content(element: ElementTree.Element) -> str:
-    """The element's content: its text, or its inner markup when it has child elements."""
+    """The element's content: its text, or its inner markup when it has child elements.
+
+    Inner markup (HTML written as XML elements rather than escaped) is rebuilt without
+    namespaces, the way it would have been shown.
+    """
     if len(element) == 0:
         return (element.text or "").strip()
-    inner = [element.text or ""]
+    return "".join(_inner_markup(element)).strip()
+
+
+def _inner_markup(element: ElementTree.Element) -> Iterator[str]:
+    yield html.escape(element.text or "", quote=False)
     for child in element:
-        inner.append(ElementTree.tostring(child, encoding="unicode"))
-    return "".join(inner).strip()
+        name = local_name(child.tag) if isinstance(child.tag, str) else ""
+        if name:  # comments and processing instructions have no place in a comment
+            attributes = "".join(
+                f' {local_name(k)}="{html.escape(v)}"' for k, v in child.attrib.items()
+            )
+            if len(child) == 0 and not child.text and name in _VOID:
+                yield f"<{name}{attributes}>"
+            else:
+                yield f"<{name}{attributes}>"
+                yield from _inner_markup(child)
+                yield f"</{name}>"
+        yield html.escape(child.tail or "", quote=False)
 
 
 class _Parser:

@@ -15,6 +15,7 @@ Mapping:
   identifier instead. ``title`` is the title.
 - ``id`` → ``source_id``, ``pid`` → ``parent_id``; ``time`` → aware UTC.
 - ``text`` is HTML (``is_html``); the importer sanitises it like a new comment's.
+  ``orig``, when kept, is handed on as its Markdown source (``markdown``).
 - author: ``user.name``; e-mail: the user's ``details.email`` in the meta when present.
   Remark42 has no website field, and ``user.ip`` is a keyed hash, not an address, so
   no IP is handed on.
@@ -136,4 +137,5 @@ def _comment(
         status=status,
         kind="comment",
         where=f"line {line}",
+        markdown=record.get("orig") or None,
     )
