@@ -8,7 +8,7 @@ from __future__ import annotations
 from chalice import Chalice
 
 from chalicelib.platform import tracing
-from chalicelib.routes import health, moderation, pages, resilience, threads
+from chalicelib.routes import health, linkbacks, moderation, pages, resilience, threads
 from chalicelib.routes.middleware import MIDDLEWARE
 
 app = Chalice(app_name="sidenote")
@@ -16,7 +16,7 @@ app = Chalice(app_name="sidenote")
 for middleware, event_type in MIDDLEWARE:
     app.register_middleware(middleware, event_type)
 
-for blueprint in (threads.bp, moderation.bp, health.bp, resilience.bp, pages.bp):
+for blueprint in (threads.bp, linkbacks.bp, moderation.bp, health.bp, resilience.bp, pages.bp):
     app.register_blueprint(blueprint)
 
 tracing.start()

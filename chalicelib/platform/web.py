@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from contextvars import ContextVar, Token
 from typing import Any
 
@@ -89,7 +90,42 @@ def header(request: Request, name: str) -> str | None:
     return (request.headers or {}).get(name.lower())
 
 
-def error_response(error: SidenoteError) -> Response:
+#: Routes whose errors are not JSON (TrackBack answers XML): resource path → renderer,
+#: registered by the route's blueprint. :func:`error_response` and :func:`route_error` are
+#: the one place that applies them.
+ERROR_RENDERERS: dict[str, Callable[[str, str, int, dict[str, str]], Response]] = {}
+
+
+def _renderer(request: Request | None) -> Callable[..., Response] | None:
+    if request is None:
+        return None
+    return ERROR_RENDERERS.get((request.context or {}).get("resourcePath") or "")
+
+
+def route_error(request: Request, response: Response) -> Response:
+    """Chalice's own refusal of a request (415 and the like, JSON ``{"Code","Message"}``)
+    in the format of the route, when the route has its own."""
+    render = _renderer(request)
+    if render is None or response.status_code < 400:
+        return response
+    body = response.body if isinstance(response.body, dict) else {}
+    if isinstance(response.body, str):
+        try:
+            body = json.loads(response.body)
+        except ValueError:
+            body = {}
+    message = str(body.get("Message") or "The request was refused.") if isinstance(body, dict) else ""
+    code = str(body.get("Code") or "InvalidRequest") if isinstance(body, dict) else ""
+    headers = {k: v for k, v in (response.headers or {}).items() if k.lower() != "content-type"}
+    return render(code, message, response.status_code, headers)
+
+
+def error_response(error: SidenoteError, request: Request | None = None) -> Response:
+    """The response to a domain error: ``{"Code","Message"}`` JSON, or the format of the
+    route ``request`` went to (:data:`ERROR_RENDERERS`)."""
+    render = _renderer(request)
+    if render is not None:
+        return render(error.code, error.message, error.STATUS_CODE, error.headers)
     return json_response(
         {"Code": error.code, "Message": error.message},
         status=error.STATUS_CODE,

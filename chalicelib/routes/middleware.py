@@ -53,9 +53,9 @@ def _answer(event: Request, get_response: Callable[[Request], Response]) -> Resp
         writing = public_site and origin and event.method in web.WRITE_METHODS
         if writing and _allowed_origin(public_site, origin) is False:
             raise OriginNotAllowed(f"Comments on this site can't be posted from {origin}.")
-        response = get_response(event)
+        response = web.route_error(event, get_response(event))
     except SidenoteError as error:
-        response = web.error_response(error)
+        response = web.error_response(error, event)
     if public_site and origin and _allowed_origin(public_site, origin):
         response.headers.update({
             "Access-Control-Allow-Origin": origin,

@@ -86,23 +86,25 @@ def delete_comment(site: str, comment_id: str) -> Response:
 @bp.route("/sites/{site}/counts", methods=["GET"])
 @storage_guard
 def get_counts(site: str) -> Response:
-    """Approved comment counts of 1–100 threads named by repeated ``thread`` parameters."""
+    """Approved comment and linkback counts of 1–100 threads (repeated ``thread`` parameters)."""
     request = bp.current_request
     config = sites.get_site(site)
     params = request.query_params
     given = params.getlist("thread") if params and "thread" in params else []
-    return web.cacheable_json(request, {"counts": comments.counts(config, given)})
+    found, linkbacks = comments.counts_with_linkbacks(config, given)
+    return web.cacheable_json(request, {"counts": found, "trackbacks": linkbacks})
 
 
 @bp.route("/sites/{site}/counts", methods=["POST"], content_types=JSON)
 @storage_guard
 def post_counts(site: str) -> Response:
-    """Approved comment counts of 1–100 threads given as a JSON ``threads`` list."""
+    """Approved comment and linkback counts of 1–100 threads (a JSON ``threads`` list)."""
     request = bp.current_request
     config = sites.get_site(site)
     body = web.json_body(request)
     given = body.get("threads") if isinstance(body, dict) else None
-    return web.cacheable_json(request, {"counts": comments.counts(config, given)})
+    found, linkbacks = comments.counts_with_linkbacks(config, given)
+    return web.cacheable_json(request, {"counts": found, "trackbacks": linkbacks})
 
 
 @bp.route("/sites/{site}/feed.atom", methods=["GET"])

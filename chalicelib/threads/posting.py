@@ -53,10 +53,13 @@ def prepare(
     ip: str | None,
     idempotency_key: str | None = None,
     body_hash: str | None = None,
+    type: str = "comment",
 ) -> PreparedComment:
     """Check the site's rules for a new comment and decide everything about it.
 
-    Raises ReadOnly, Banned, RateLimited (per IP, and from spam checks).
+    ``type``: ``comment``, or a linkback received from another site (``trackback``,
+    ``webmention``; see :mod:`chalicelib.linkbacks`). Raises ReadOnly, Banned, RateLimited
+    (per IP, and from spam checks).
     """
     from chalicelib.platform.render import render
 
@@ -73,7 +76,8 @@ def prepare(
     return PreparedComment(
         id=str(ULID()), site=site.id, thread=key,
         status=status.decide(site.moderation, new.text, honeypot=bool(new.honeypot),
-                             known_author=known, verdicts=[verdict]),
+                             known_author=known, verdicts=[verdict],
+                             linkback=type != "comment"),
         net_hash=net_hash, text=new.text, html=render(new.text), author=author,
         email=new.email, website=new.website,
         avatar=tokens.keyed_hash("avatar", f"{site.id}/{author.lower()}", 16),
@@ -81,7 +85,7 @@ def prepare(
         created=clock.rfc3339(created),
         edit_until=clock.rfc3339(created + site.edit_window_minutes * 60),
         region=config.settings.region, idempotency_key=idempotency_key, body_hash=body_hash,
-        **spam.guards(site, new, ip_hash=ip_hash, idempotency_key=idempotency_key),
+        **spam.guards(site, new, ip_hash=ip_hash, idempotency_key=idempotency_key), type=type,
     )  # fmt: skip
 
 
@@ -130,15 +134,18 @@ def post(
     ip: str | None,
     idempotency_key: str | None,
     body_hash: str | None,
+    type: str = "comment",
 ) -> tuple[int, dict[str, Any]]:
-    """Post a new comment: stored (201), or queued while the table fails (202).
+    """Post a new comment (or a ``type`` of linkback): stored (201), or queued while the
+    table fails (202).
 
     A keyed retry gets the first response again. Raises ReadOnly (503 + Retry-After) when
     neither the table nor the queue takes it, and the errors of :func:`prepare`/:func:`store`.
     """
     try:
         prepared = prepare(
-            site, key, new, ip=ip, idempotency_key=idempotency_key, body_hash=body_hash
+            site, key, new, ip=ip, idempotency_key=idempotency_key, body_hash=body_hash,
+            type=type,
         )
     except RateLimited:
         replayed = _replay(site, idempotency_key, body_hash)

@@ -25,15 +25,17 @@ def decide(
     honeypot: bool = False,
     known_author: bool = False,
     verdicts: Iterable[Verdict] = (),
+    linkback: bool = False,
 ) -> str:
     """``approved`` | ``pending`` | ``spam`` for a comment with ``text`` on a site whose
-    moderation mode is ``mode``."""
+    moderation mode is ``mode``. A ``linkback`` (trackback, webmention) is a link itself:
+    the ``links`` mode holds it; it has no e-mail, so ``first-time`` holds it too."""
     actions = {verdict.action for verdict in verdicts}
     if honeypot or SPAM in actions:
         return SPAM_STATUS
     if HOLD in actions or mode == "all":
         return PENDING
-    if mode == "links" and count_links(text):
+    if mode == "links" and (linkback or count_links(text)):
         return PENDING
     if mode == "first-time" and not known_author:
         return PENDING

@@ -115,26 +115,43 @@ def list_thread(
     }
 
 
-def thread_counts(site: Any, keys: list[str]) -> dict[str, int]:
-    """Approved comment counts of normalised thread ``keys``: BatchGetItem calls only."""
+def thread_totals(site: Any, keys: list[str]) -> dict[str, tuple[int, int]]:
+    """(approved comments, approved linkbacks) of normalised thread ``keys``: BatchGetItem
+    calls only."""
     wanted = list(dict.fromkeys(keys))
-    totals = dict.fromkeys(wanted, 0)
+    totals = {key: [0, 0] for key in wanted}
     lookup = {thread_pk(site.id, key): key for key in wanted}
     item_keys = [(pk, counter_sk(region)) for pk in lookup for region in config.settings.regions]
     for counter in Counter.batch_get(item_keys):
-        totals[lookup[counter.pk]] += int(counter.n)
-    return {key: max(0, n) for key, n in totals.items()}
+        total = totals[lookup[counter.pk]]
+        total[0] += int(counter.n or 0)
+        total[1] += int(counter.tb or 0)
+    return {key: (max(0, n), max(0, tb)) for key, (n, tb) in totals.items()}
+
+
+def thread_counts(site: Any, keys: list[str]) -> dict[str, int]:
+    """Approved comment counts of normalised thread ``keys``: BatchGetItem calls only."""
+    return {key: n for key, (n, _) in thread_totals(site, keys).items()}
 
 
 def counts(site: Any, given: object) -> dict[str, int]:
     """Counts for 1–100 thread keys, keyed by the keys exactly as given."""
+    return counts_with_linkbacks(site, given)[0]
+
+
+def counts_with_linkbacks(site: Any, given: object) -> tuple[dict[str, int], dict[str, int]]:
+    """(comment counts, linkback counts) for 1–100 thread keys, keyed by the keys exactly
+    as given. Linkbacks: approved trackbacks, webmentions and pingbacks."""
     if not isinstance(given, list) or not given:
         raise InvalidRequest("Give 1-100 thread keys ('thread' parameters or a 'threads' list).")
     if len(given) > MAX_COUNT_THREADS:
         raise InvalidRequest(f"At most {MAX_COUNT_THREADS} threads per request.")
     normalised = {raw: normalize_thread_key(raw) for raw in given}
-    found = thread_counts(site, list(normalised.values()))
-    return {raw: found[key] for raw, key in normalised.items()}
+    found = thread_totals(site, list(normalised.values()))
+    return (
+        {raw: found[key][0] for raw, key in normalised.items()},
+        {raw: found[key][1] for raw, key in normalised.items()},
+    )
 
 
 def latest(site: Any, key: str | None, *, limit: int = 50) -> list[Comment]:

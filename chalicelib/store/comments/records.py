@@ -43,6 +43,8 @@ class PreparedComment:
     site_limit: int | None = None
     fingerprint: str | None = None
     fingerprint_owner: str | None = None
+    #: comment | pingback | trackback | webmention.
+    type: str = "comment"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,4 +83,5 @@ class PreparedComment:
             edit_until=self.edit_until, url=self.url, region=self.region,
             feed_site=self.site if self.status == "approved" else None,
             queue_site=queue_key(self.site, self.status), net_hash=self.net_hash,
+            type=self.type,
         )  # fmt: skip

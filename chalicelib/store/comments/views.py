@@ -20,6 +20,9 @@ def public_view(comment: Comment) -> dict[str, Any]:
         "created": comment.created,
         "edited": comment.edited,
         "deleted": deleted,
+        #: comment | trackback | webmention | pingback (linkbacks: the linking page's
+        #: author, its URL as ``website``, an excerpt as ``html``).
+        "type": comment.type or "comment",
     }
 
 
@@ -50,4 +53,5 @@ def thread_view(key: str, meta: ThreadMeta | None, counters: list[Counter]) -> d
         "url": meta.url if meta else None,
         "locked": bool(meta.locked) if meta else False,
         "count": max(0, sum(int(c.n) for c in counters)),
+        "linkbacks": max(0, sum(int(c.tb or 0) for c in counters)),
     }

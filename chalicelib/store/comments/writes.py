@@ -56,11 +56,14 @@ class GuardRefused(Exception):
         self.guards = guards
 
 
-def _counter_update(tx: Transaction, pk: str, delta: int) -> None:
+def _counter_update(tx: Transaction, pk: str, delta: int, kind: str | None = "comment") -> None:
+    """This region's counter of the thread: comments in ``n``, linkbacks (any other
+    ``kind``: trackback, webmention, pingback) in ``tb``."""
+    number = Counter.n if kind in {"comment", None} else Counter.tb
     tx.update(
         "counter",
         Counter(pk, counter_sk(config.settings.region)),
-        actions=[Counter.kind.set(Counter), Counter.n.add(delta)],
+        actions=[Counter.kind.set(Counter), number.add(delta)],
     )
 
 
@@ -163,7 +166,7 @@ def store_new(prepared: PreparedComment) -> tuple[int, dict[str, Any]]:
             condition=ThreadMeta.locked.does_not_exist() | (ThreadMeta.locked == False),  # noqa: E712
         )  # fmt: skip
         if approved:
-            _counter_update(tx, pk, 1)
+            _counter_update(tx, pk, 1, prepared.type)
         _day_update(tx, prepared, {"posted": 1, DAY_FIGURE[prepared.status]: 1})
         if prepared.parent:
             parent_ok = Comment.sk.exists() & (Comment.status == "approved")
@@ -240,7 +243,7 @@ def replace_text(comment: Comment, text: str, html: str, *, status: str) -> str:
             condition=Comment.status == comment.status,
         )  # fmt: skip
         if delta:
-            _counter_update(tx, comment.pk, delta)
+            _counter_update(tx, comment.pk, delta, comment.type)
         _day_update(tx, comment, _moved(comment.status, status))
 
     try:
@@ -270,7 +273,7 @@ def erase(comment: Comment) -> None:
             condition=Comment.status == comment.status,
         )  # fmt: skip
         if comment.status == "approved":
-            _counter_update(tx, comment.pk, -1)
+            _counter_update(tx, comment.pk, -1, comment.type)
         _day_update(tx, comment, _moved(comment.status, "deleted"))
 
     try:
@@ -306,7 +309,7 @@ def change_status(comment: Comment, new: str, audit: AuditEntry) -> str | None:
     def build(tx: Transaction, with_parent: bool) -> None:
         tx.update("comment", comment, actions=actions, condition=Comment.status == old)
         if delta:
-            _counter_update(tx, comment.pk, delta)
+            _counter_update(tx, comment.pk, delta, comment.type)
         _day_update(tx, comment, _moved(old, new))
         if new == "approved" and comment.email:
             tx.put("author", KnownAuthor(author_pk(comment.site, comment.email), "#AUTHOR",
