@@ -285,14 +285,19 @@ class _Parser:
 
     @staticmethod
     def _fields(element: ElementTree.Element, name: str, line: int) -> _Record:
-        found: dict[str, str] = {}
-        children: dict[str, str] = {}
+        # Attributes first, then child elements; the first non-empty value of a name wins.
+        given: dict[str, str] = {}
+        for key, value in element.attrib.items():
+            if value.strip():
+                given.setdefault(local_name(key), value.strip())
         for child in element:
-            children.setdefault(local_name(child.tag), _content(child))
+            if isinstance(child.tag, str):
+                value = _content(child)
+                if value:
+                    given.setdefault(local_name(child.tag), value)
+        found: dict[str, str] = {}
         for key, names in FIELDS.items():
-            value = _attribute(element, names)
-            if value is None:
-                value = next((children[n] for n in names if children.get(n)), None)
+            value = next((given[n] for n in names if n in given), None)
             if value is not None:
                 found[key] = value
         if "text" not in found and (element.text or "").strip() and len(element) == 0:
