@@ -38,8 +38,8 @@ else a digest of (thread, time, author, text), so it is the same on every run.
 Duplicates: some exports repeat comments. Within a thread container, a record with the
 same (thread, time, author, text) as an earlier one is yielded with ``duplicate_of`` set
 to the first copy's ``source_id`` (and ``source_id`` ``{first}#copy{n}``), so the
-importer skips and counts it. Only the current container's keys are held, which keeps
-memory flat; a copy in another container of the same thread gets the same derived
+importer skips and counts it. Only the current container's keys are held (and those of
+comments outside any thread), which keeps memory flat; a copy in another container of the same thread gets the same derived
 ``source_id`` as the first, which the importer's idempotency skips too. Comments are
 yielded as they are read, except in a thread whose identifier element comes after its
 comments: those wait for the end of their thread.
