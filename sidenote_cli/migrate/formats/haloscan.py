@@ -39,10 +39,11 @@ Duplicates: some exports repeat comments. Within a thread container, a record wi
 same (thread, time, author, text) as an earlier one is yielded with ``duplicate_of`` set
 to the first copy's ``source_id`` (and ``source_id`` ``{first}#copy{n}``), so the
 importer skips and counts it. Only the current container's keys are held (and those of
-comments outside any thread), which keeps memory flat; a copy in another container of the same thread gets the same derived
-``source_id`` as the first, which the importer's idempotency skips too. Comments are
-yielded as they are read, except in a thread whose identifier element comes after its
-comments: those wait for the end of their thread.
+comments outside any thread), which keeps memory flat; a copy in another container of
+the same thread gets the same derived ``source_id`` as the first, which the importer's
+idempotency skips too. Comments are yielded as they are read, except in a thread whose
+identifier is not known yet (its ``id`` element comes after them, or it has none):
+those wait for the identifier or the end of their thread.
 """
 
 from __future__ import annotations
