@@ -601,6 +601,22 @@ def test_haloscan_element_variant_with_namespace_ids_and_markup_is_read():
     ]
 
 
+def test_haloscan_thread_known_only_by_its_url_gives_the_url_and_no_identifier(tmp_path):
+    path = tmp_path / "haloscan.xml"
+    path.write_text(
+        '<threads>\n<thread url="http://e.org/2005/01/a.html" title="A">\n'
+        '<comment date="2005-01-01" name="Al">hi</comment>\n</thread>\n</threads>\n'
+    )
+
+    (comment,) = haloscan.parse(path)
+
+    assert (comment.thread_id, comment.thread_url, comment.thread_title) == (
+        None,
+        "http://e.org/2005/01/a.html",
+        "A",
+    )
+
+
 def test_haloscan_windows_1252_file_is_decoded_as_declared(tmp_path):
     path = tmp_path / "haloscan.xml"
     path.write_bytes(
