@@ -182,6 +182,22 @@ def walk_every_route(client: Any, check: Conformance) -> None:
     go("DELETE", one_t, f"{base}/comments/{reply_id}", headers=token)
     go("DELETE", one_t, f"{base}/comments/{reply_id}", headers=token)  # 404 now
 
+    # linkbacks: a TrackBack ping (XML answers), a webmention (queued for verification)
+    from chalicelib.linkbacks import queue
+
+    queue.reset()
+    queue.create_queues()
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    tb_t, wm_t = "/sites/{site}/trackback", "/sites/{site}/webmention"
+    go("POST", tb_t, f"{base}/trackback?thread=%2Fa", raw=b"url=https%3A%2F%2Fo.example%2Fp",
+       headers=form)  # fmt: skip
+    go("POST", tb_t, f"{base}/trackback?thread=%2Fa", raw=b"title=no+url", headers=form)  # 400
+    go("GET", tb_t, f"{base}/trackback?thread=%2Fa")
+    target = "https%3A%2F%2Fblog.example%2Fa"
+    go("POST", wm_t, f"{base}/webmention", headers=form,
+       raw=f"source=https%3A%2F%2Fo.example%2Fp&target={target}".encode())  # fmt: skip
+    go("POST", wm_t, f"{base}/webmention", raw=b"source=x", headers=form)  # 400
+
     # moderation
     first_id = first["comment"]["id"]
     go("GET", f"{mod_t}/comments", f"{mod}/comments")  # 401, API Gateway's own body

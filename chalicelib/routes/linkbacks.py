@@ -51,8 +51,9 @@ def receive_trackback(site: str) -> Response:
 
 @bp.route(TRACKBACK_PATH, methods=["GET"])
 def trackback_method(site: str) -> Response:
-    """Refuse a TrackBack ping sent with GET (the specification requires POST); XML answer."""
-    return _xml("MethodNotAllowed", "TrackBack pings must be sent with HTTP POST.", 405,
+    """Refuse a TrackBack ping sent with GET (TrackBack 1.2 requires POST); XML error 1."""
+    # 200 with error 1, as the specification answers refused pings; Allow names the method.
+    return _xml("MethodNotAllowed", "TrackBack pings must be sent with HTTP POST.", 200,
                 {"Allow": "POST"})  # fmt: skip
 
 

@@ -181,7 +181,8 @@ def _operation(path: str, method: str, entry: Any, parts: dict, *, shared: int) 
     if spec.body:
         operation["requestBody"] = {
             "required": True,
-            "description": f"JSON, at most {validation.MAX_BODY_BYTES} bytes.",
+            "description": f"{spec.body_note or 'JSON,'} at most {validation.MAX_BODY_BYTES} "
+            "bytes.",
             "content": {
                 media: {"schema": {"$ref": f"#/components/schemas/{spec.body}"}}
                 for media in entry.content_types
@@ -199,7 +200,7 @@ def _operation(path: str, method: str, entry: Any, parts: dict, *, shared: int) 
             "description": "Not Modified: If-None-Match holds the current ETag.",
             "headers": _headers("ETag", *(["X-Sidenote-Degraded"] if degraded else [])),
         }
-    responses.update(_errors(codes, moderated))
+    responses.update(_errors(codes, moderated, spec.error_media))
     operation["responses"] = dict(sorted(responses.items()))
     return operation
 
@@ -226,7 +227,7 @@ def _success(status: int, name: str, spec: Op, schemas: dict, degraded: bool) ->
     return response
 
 
-def _errors(codes: list[str], moderated: bool) -> dict[str, Schema]:
+def _errors(codes: list[str], moderated: bool, media: str = JSON) -> dict[str, Schema]:
     known = error_classes()
     by_status: dict[int, list[str]] = {}
     for code in dict.fromkeys(codes):
@@ -242,7 +243,9 @@ def _errors(codes: list[str], moderated: bool) -> dict[str, Schema]:
         if moderated and status in {401, 403}:
             schema = {"anyOf": [schema, {"$ref": "#/components/schemas/GatewayError"}]}
             description += GATEWAY_NOTE
-        response: Schema = {"description": description, "content": {JSON: {"schema": schema}}}
+        if media != JSON:  # the route's own error format (TrackBack: XML, error 1)
+            schema = {"type": "string", "description": f"Codes: {', '.join(group)}."}
+        response: Schema = {"description": description, "content": {media: {"schema": schema}}}
         headers = ["Retry-After"] if any(known[code][2] for code in group) else []
         if "Unauthorized" in group:
             headers.append("WWW-Authenticate")

@@ -25,6 +25,7 @@ JSON = "application/json"
 HTML = "text/html"
 JS = "text/javascript"
 ATOM = "application/atom+xml"
+XML = "text/xml"
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,10 @@ class Op:
     errors: tuple[str, ...] = ()
     cacheable: bool = False
     description: str | None = None
+    #: The errors' content type: JSON ``{"Code","Message"}``, or a string of this type.
+    error_media: str = JSON
+    #: What the request body is, when it is not JSON.
+    body_note: str | None = None
 
 
 def static(media: str, *params: str, errors: tuple[str, ...] = ()) -> Op:
@@ -93,6 +98,29 @@ OPERATIONS: dict[str, Op] = {
         ok={204: ""},
         description="The CORS grant (Access-Control-Allow-Origin) comes only for an origin "
         "the site allows.",
+    ),
+    # --- linkbacks ---
+    "receive_trackback": Op(
+        ok={200: "text", 202: "text"}, media=XML, params=("thread",), body="TrackbackPing",
+        error_media=XML, body_note="Form-encoded (TrackBack 1.2).",
+        errors=("InvalidComment", "InvalidThread", "Banned", "ThreadLocked", "RateLimited"),
+        description="TrackBack 1.2: `<response><error>0</error></response>` when stored (202: "
+        "queued while the table refuses writes); every refusal is `<error>1</error>` with a "
+        "`<message>` (XML, not JSON). Stored as a comment of type trackback under the site's "
+        "moderation policy.",
+    ),
+    "trackback_method": Op(
+        ok={200: "text"}, media=XML,
+        description="TrackBack pings are POSTs: a GET is answered `<error>1</error>` (200, as "
+        "the specification answers refused pings) with `Allow: POST`.",
+    ),
+    "receive_webmention": Op(
+        ok={202: "WebmentionAccepted"}, body="WebmentionRequest",
+        body_note="Form-encoded (Webmention, W3C Recommendation).",
+        errors=("InvalidComment", "InvalidThread", "Banned", "RateLimited"),
+        description="Accepted at once, verified asynchronously: the source is fetched and "
+        "must link to the target; it is stored as a comment of type webmention (a re-send "
+        "updates it; a source answering 404/410 removes it).",
     ),
     # --- moderation ---
     "moderation_list": Op(

@@ -116,6 +116,11 @@ def components() -> dict[str, dict[str, Schema]]:
         "created": TIME,
         "edited": NULLABLE_TIME,
         "deleted": {**BOOLEAN, "description": "A tombstone kept because the comment has replies."},
+        "type": string(
+            enum=["comment", "trackback", "webmention", "pingback"],
+            description="A linkback (not `comment`): `author` is the linking site or its "
+            "author, `website` the linking page, `html` its title and an excerpt.",
+        ),
     }
     PUBLIC_STATUS = string(
         enum=["approved", "pending", "queued"],
@@ -123,11 +128,14 @@ def components() -> dict[str, dict[str, Schema]]:
         "writes, stored shortly.",
     )
     THREAD = obj(
+        ["key", "title", "url", "locked", "count"],
         key=THREAD_KEY,
         title=nullable(string()),
         url=nullable(string()),
         locked=BOOLEAN,
         count={**COUNT, "description": "Approved comments, not counting deleted ones."},
+        linkbacks={**COUNT, "description": "Approved linkbacks (trackbacks, webmentions); "
+                   "in a thread page."},  # fmt: skip
     )
     MODERATION_COMMENT = obj(
         **PUBLIC_COMMENT,
@@ -257,7 +265,31 @@ def components() -> dict[str, dict[str, Schema]]:
                 "type": "object",
                 "additionalProperties": COUNT,
                 "description": "Each thread key exactly as given → its approved comments.",
-            }
+            },
+            trackbacks={
+                "type": "object",
+                "additionalProperties": COUNT,
+                "description": "Each thread key exactly as given → its approved linkbacks "
+                "(trackbacks and webmentions), counted apart from comments.",
+            },
+        ),
+        "TrackbackPing": obj(
+            required=["url"],
+            url=string(maxLength=512, description="The linking post (http or https)."),
+            title=string(description="Its title."),
+            excerpt=string(description="An excerpt (kept up to 500 characters)."),
+            blog_name=string(description="The linking blog's name."),
+        ),
+        "WebmentionRequest": obj(
+            source=string(maxLength=512, description="The page that links (http or https)."),
+            target=string(
+                maxLength=512,
+                description="A page of this site (one of its origins); its path is the thread key.",
+            ),
+        ),
+        "WebmentionAccepted": obj(
+            status=string(enum=["queued"]),
+            source=string(), target=string(), thread=THREAD_KEY,
         ),
         # --- moderation (requests) ---
         "BulkRequest": obj(

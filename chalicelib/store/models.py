@@ -118,6 +118,8 @@ class Counter(ThreadItem, discriminator="counter"):
     n = NumberAttribute(default=0)
     #: The same for linkbacks (trackbacks, webmentions, pingbacks), counted apart.
     tb = NumberAttribute(default=0)
+    #: The same for linkbacks (trackbacks, webmentions, pingbacks), counted apart.
+    tb = NumberAttribute(default=0)
 
 
 class Comment(ThreadItem, discriminator="comment"):
@@ -304,6 +306,14 @@ class NotifyDue(EphemeralItem, discriminator="notify-due"):
 # partitions), except notes, which operators write; the home region writes STATE#overall.
 # ``OUTCOMES#<region>`` items (202/503/5xx counts per minute, per site) have dynamic attribute
 # names and are written and read with the low-level client by chalicelib/reports.py.
+
+
+class LinkbackRef(ThreadItem, discriminator="linkback"):
+    """``pk = "WM#<site>#<keyed hash of source and target>"``, ``sk = "#"``: which comment a
+    webmention from that source to that target became (a re-send updates it)."""
+
+    comment_id = UnicodeAttribute()
+    thread = UnicodeAttribute()
 
 
 class LinkbackRef(ThreadItem, discriminator="linkback"):
