@@ -134,8 +134,10 @@ def components() -> dict[str, dict[str, Schema]]:
         url=nullable(string()),
         locked=BOOLEAN,
         count={**COUNT, "description": "Approved comments, not counting deleted ones."},
-        linkbacks={**COUNT, "description": "Approved linkbacks (trackbacks, webmentions); "
-                   "in a thread page."},  # fmt: skip
+        linkbacks={
+            **COUNT,
+            "description": "Approved linkbacks (trackbacks, webmentions); in a thread page.",
+        },
     )
     MODERATION_COMMENT = obj(
         **PUBLIC_COMMENT,

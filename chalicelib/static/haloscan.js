@@ -17,10 +17,12 @@
   if (!API || API.indexOf('__') === 0) API = new URL(me ? me.src : '/', location.href).origin;
   var L = {
     label: ds.i18nLabel || 'Comments', zero: ds.i18nZero || 'Comments (0)', one: ds.i18nOne || 'Comments (1)',
-    many: ds.i18nMany || 'Comments ({n})', tb: ds.i18nTrackbacks || 'Trackback (0)', notb: ds.i18nNoTrackbacks || 'No trackbacks.'
+    many: ds.i18nMany || 'Comments ({n})', tb: ds.i18nTrackbacks || 'Trackback (0)', notb: ds.i18nNoTrackbacks || 'No trackbacks.',
+    tbn: ds.i18nTrackbacksMany || 'Trackback ({n})'
   };
   var labels = [], wanted = [], scheduled = false, lastLink = null, seq = 0;
   w.hs = w.hs || {};
+  w.hstb = w.hstb || {}; // id -> trackbacks and webmentions, once loaded
 
   function countLabel(n) { return n === 0 ? L.zero : n === 1 ? L.one : L.many.replace('{n}', n); }
 
@@ -42,7 +44,8 @@
 
   function refresh() {
     labels.forEach(function (p) {
-      if (typeof w.hs[p[0]] === 'number') p[1].textContent = countLabel(w.hs[p[0]]);
+      var n = (p[2] ? w.hstb : w.hs)[p[0]];
+      if (typeof n === 'number') p[1].textContent = p[2] ? (n ? L.tbn.replace('{n}', n) : L.tb) : countLabel(n);
     });
   }
 
@@ -58,15 +61,17 @@
         body: JSON.stringify({ threads: chunk })
       }).then(function (r) { return r.json(); }).then(function (j) {
         var c = (j && j.counts) || {};
+        var t = (j && j.trackbacks) || {};
         Object.keys(c).forEach(function (k) { if (typeof c[k] === 'number') w.hs[k] = c[k]; });
+        Object.keys(t).forEach(function (k) { if (typeof t[k] === 'number') w.hstb[k] = t[k]; });
         refresh();
       }).catch(function () { /* keep the plain label */ });
     }
   }
 
-  w.postCount = function (id) {
+  w.postCount = function (id, tb) {
     id = String(id);
-    labels.push([id, place(L.label)]);
+    labels.push([id, place(tb ? L.tb : L.label), tb]);
     if (wanted.indexOf(id) < 0) wanted.push(id);
     if (!scheduled) {
       scheduled = true;
@@ -75,7 +80,8 @@
     }
   };
 
-  w.postCountTB = function () { place(L.tb); };
+  // Trackbacks and webmentions, counted apart by the same batched request.
+  w.postCountTB = function (id) { w.postCount(id, true); };
 
   // Remember the link the reader activated, so the thread opens next to it.
   d.addEventListener('click', function (e) {
@@ -136,7 +142,9 @@
   };
 
   w.HaloScanTB = function (id) {
-    var el = box('sidenote-tb-', 'HaloScanTB', String(id));
+    id = String(id);
+    if (w.hstb[id]) { w.HaloScan(id); return; } // the thread shows its linkbacks apart
+    var el = box('sidenote-tb-', 'HaloScanTB', id);
     el.textContent = L.notb;
     show(el);
   };

@@ -147,6 +147,9 @@
       el('time', { datetime: c.created, text: new Date(c.created).toLocaleString() }),
       c.ip_hash ? el('span', { title: 'Keyed hash of the IP address', text: `IP #${c.ip_hash.slice(0, 8)}` }) : null,
       el('span', { class: 'status-pill', text: c.status }),
+      // A linkback (trackback, webmention): another site's page linking here.
+      c.type && c.type !== 'comment' ? el('span', { class: 'status-pill linkback', 'data-type': c.type, text: c.type }) : null,
+      c.type && c.type !== 'comment' && c.website ? el('a', { href: c.website, rel: 'nofollow noopener', target: '_blank', text: 'source' }) : null,
     ]);
     return el('article', {
       class: 'comment', tabindex: '-1', 'data-id': c.id, 'data-status': c.status,
