@@ -466,5 +466,10 @@ from sidenote_cli.secret import secret  # noqa: E402 (a group of its own module)
 
 main.add_command(secret)
 
+from sidenote_cli.migrate.commands import export_command, import_command  # noqa: E402
+
+main.add_command(import_command)
+main.add_command(export_command)
+
 if __name__ == "__main__":
     main()

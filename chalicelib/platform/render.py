@@ -34,9 +34,19 @@ def _markdown() -> Any:
 
 def render(text: str) -> str:
     """Render Markdown ``text`` to HTML that is safe to insert into any page."""
+    return sanitize_html(_markdown().render(text))
+
+
+def count_links(text: str) -> int:
+    """How many links a comment's Markdown source appears to carry."""
+    return len(_LINK.findall(text))
+
+
+def sanitize_html(html: str) -> str:
+    """HTML from elsewhere (an imported comment) cleaned by the same allow-list as rendered
+    Markdown: the same tags, attributes, URL schemes and link ``rel``. Idempotent."""
     import nh3
 
-    html = _markdown().render(text)
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,
@@ -45,8 +55,3 @@ def render(text: str) -> str:
         link_rel=LINK_REL,
         strip_comments=True,
     ).strip()
-
-
-def count_links(text: str) -> int:
-    """How many links a comment's Markdown source appears to carry."""
-    return len(_LINK.findall(text))

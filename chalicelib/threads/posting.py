@@ -21,9 +21,18 @@ from ulid import ULID
 
 from chalicelib.moderation import notify
 from chalicelib.platform import clock, config, tokens
-from chalicelib.platform.errors import Banned, RateLimited, ReadOnly
+from chalicelib.platform.errors import Banned, InvalidComment, RateLimited, ReadOnly
 from chalicelib.platform.logs import logger
-from chalicelib.platform.validation import NewComment
+from chalicelib.platform.validation import (
+    EMAIL,
+    MAX_AUTHOR,
+    MAX_EMAIL,
+    MAX_TITLE,
+    MAX_URL,
+    MAX_WEBSITE,
+    NewComment,
+    xml_safe,
+)
 from chalicelib.resilience import switches, writequeue
 from chalicelib.store import comments, idempotency, ratelimit, replicas, sites
 from chalicelib.store.comments import PreparedComment
@@ -89,6 +98,106 @@ def prepare(
     )  # fmt: skip
 
 
+#: The kinds of comment a source may hold.
+IMPORTED_TYPES = frozenset({"comment", "pingback", "trackback", "webmention"})
+#: The longest imported text (a new comment's ceiling is lower; an item holds ≤ 400 KB).
+MAX_IMPORTED_TEXT = 60_000
+
+
+def imported_id(site_id: str, source: str, source_id: str, created_ms: int) -> str:
+    """The id of an imported comment: a ULID whose time part is the source's time (threads
+    keep the source's order) and whose random part is a hash of (site, source system,
+    source id), so every run of the same import gives the same ids."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{site_id}\x00{source}\x00{source_id}".encode()).digest()
+    return str(ULID.from_bytes(max(0, created_ms).to_bytes(6, "big") + digest[:10]))
+
+
+def _clean(value: str | None, limit: int | None = None) -> str | None:
+    """Text from a source file without control characters (tab and newlines kept), NFC."""
+    import unicodedata
+
+    if value is None:
+        return None
+    value = unicodedata.normalize("NFC", xml_safe(value))
+    value = "".join(c for c in value if c in "\t\n\r" or unicodedata.category(c) != "Cc")
+    return value.strip()[:limit] if limit else value.strip()
+
+
+def prepare_imported(
+    site: SiteConfig,
+    key: str,
+    *,
+    source: str,
+    source_id: str,
+    created: float,
+    text: str,
+    is_html: bool,
+    source_status: str,
+    kind: str = "comment",
+    parent: str | None = None,
+    author: str | None = None,
+    email: str | None = None,
+    website: str | None = None,
+    ip: str | None = None,
+    title: str | None = None,
+    url: str | None = None,
+    markdown: str | None = None,
+) -> PreparedComment:
+    """Decide everything about a comment imported from ``source`` (``disqus``, …).
+
+    Kept from the source: ``source_status`` (:func:`status.from_source`), time (``created``, epoch
+    seconds), author, website, type. HTML (``is_html``) is sanitised by the same allow-list
+    as rendered Markdown; Markdown/plain text is rendered like a new comment's
+    (``markdown``: the Markdown source of HTML given as ``text``, when the source kept
+    both). E-mail stored like a native one (an invalid one is dropped), the IP hashed.
+    No spam checks, rate limits or edit window (``edit_until = created``). ``parent`` is
+    the parent's sidenote id (see :func:`imported_id`). Raises InvalidComment.
+    """
+    from chalicelib.platform.render import render, sanitize_html
+
+    if kind not in IMPORTED_TYPES:
+        raise InvalidComment(f"Unknown comment type {kind!r}.")
+    try:
+        decided = status.from_source(source_status)
+    except ValueError as exc:
+        raise InvalidComment(f"Unknown status {source_status!r}.") from exc
+    body = _clean(text) or ""
+    if len(body) > MAX_IMPORTED_TEXT:
+        raise InvalidComment(f"The comment is longer than {MAX_IMPORTED_TEXT} characters.")
+    html = sanitize_html(body) if is_html else render(body)
+    if is_html:
+        body = _clean(markdown) or html
+    email = (_clean(email) or "").lower() or None
+    if email and (len(email) > MAX_EMAIL or not EMAIL.match(email)):
+        email = None
+    website = _clean(website)
+    if website and not (len(website) <= MAX_WEBSITE and _is_http_url(website)):
+        website = None
+    author = _clean(author, MAX_AUTHOR) or ""
+    ip_hash, net_hash = sites.ip_hashes(ip.strip()) if ip and ip.strip() else (None, None)
+    stamp = clock.rfc3339(created)
+    return PreparedComment(
+        id=imported_id(site.id, source, source_id, round(created * 1000)), site=site.id,
+        thread=key, status=decided, text=body, html=html, author=author, email=email,
+        website=website, avatar=tokens.keyed_hash("avatar", f"{site.id}/{author.lower()}", 16),
+        ip_hash=ip_hash, net_hash=net_hash, parent=parent, title=_clean(title, MAX_TITLE),
+        url=url if url and len(url) <= MAX_URL and _is_http_url(url) else None, created=stamp,
+        edit_until=stamp, region=config.settings.region, type=kind, imported=source,
+    )  # fmt: skip
+
+
+def _is_http_url(value: str) -> bool:
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in {"http", "https"} and bool(parts.hostname) and " " not in value
+
+
 def store(prepared: PreparedComment) -> tuple[int, dict[str, Any]]:
     """Store a prepared comment; return (HTTP status, body). Idempotent by comment id.
 
@@ -101,7 +210,7 @@ def store(prepared: PreparedComment) -> tuple[int, dict[str, Any]]:
         result = comments.store_new(prepared)
     except comments.GuardRefused as refused:
         return store(_answer_guards(prepared, refused.guards))
-    if prepared.status == "pending":
+    if prepared.status == "pending" and not prepared.imported:
         notify.held(prepared.site, prepared.thread)  # never raises
     return result
 

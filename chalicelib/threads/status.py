@@ -50,3 +50,16 @@ def tighten(status: str, verdict: Verdict) -> str:
     if verdict.action == HOLD and status == APPROVED:
         return PENDING
     return status
+
+
+#: The statuses an imported comment may keep (``deleted`` included: a tombstone).
+SOURCE_STATUSES = frozenset({APPROVED, PENDING, SPAM_STATUS, "deleted"})
+
+
+def from_source(status: str) -> str:
+    """An imported comment keeps the status its source gave it (spam stays spam, deleted
+    stays deleted, pending stays pending): the site's mode and the spam checks judged new
+    comments only. Raises ValueError for a status sidenote does not have."""
+    if status not in SOURCE_STATUSES:
+        raise ValueError(f"unknown status {status!r}")
+    return status

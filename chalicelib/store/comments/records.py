@@ -45,6 +45,9 @@ class PreparedComment:
     fingerprint_owner: str | None = None
     #: comment | pingback | trackback | webmention.
     type: str = "comment"
+    #: The system an imported comment came from (None: posted here). Imported comments
+    #: keep their source status and time; their parent need only exist (any status).
+    imported: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,5 +86,5 @@ class PreparedComment:
             edit_until=self.edit_until, url=self.url, region=self.region,
             feed_site=self.site if self.status == "approved" else None,
             queue_site=queue_key(self.site, self.status), net_hash=self.net_hash,
-            type=self.type,
+            type=self.type, imported=self.imported,
         )  # fmt: skip

@@ -142,6 +142,10 @@ def store_new(prepared: PreparedComment) -> tuple[int, dict[str, Any]]:
     the known-author item, the idempotency record and the spam guards. Idempotent by
     comment id: storing the same prepared comment twice answers 201 and changes nothing.
 
+    An imported comment (``prepared.imported``) is stored into a locked thread too, needs
+    its parent to exist in any status (a deleted parent stays a tombstone over its
+    replies), and a second store of it answers 200 (already there; nothing changed).
+
     Raises ThreadLocked, ParentNotFound, IdempotencyKeyReused, GuardRefused.
     """
     comment = prepared.as_model()
@@ -163,13 +167,16 @@ def store_new(prepared: PreparedComment) -> tuple[int, dict[str, Any]]:
                   if prepared.title else []),
                 *([ThreadMeta.url.set(ThreadMeta.url | prepared.url)] if prepared.url else []),
             ],
-            condition=ThreadMeta.locked.does_not_exist() | (ThreadMeta.locked == False),  # noqa: E712
+            condition=None if prepared.imported
+            else ThreadMeta.locked.does_not_exist() | (ThreadMeta.locked == False),  # noqa: E712
         )  # fmt: skip
         if approved:
             _counter_update(tx, pk, 1, prepared.type)
         _day_update(tx, prepared, {"posted": 1, DAY_FIGURE[prepared.status]: 1})
         if prepared.parent:
-            parent_ok = Comment.sk.exists() & (Comment.status == "approved")
+            parent_ok = Comment.sk.exists()
+            if not prepared.imported:
+                parent_ok &= Comment.status == "approved"
             if approved:
                 tx.update(
                     "parent",
@@ -202,7 +209,8 @@ def store_new(prepared: PreparedComment) -> tuple[int, dict[str, Any]]:
             if replayed:
                 return replayed
         if "comment" in refused:
-            return 201, body  # stored before (a retry or a queue replay): nothing to do
+            # stored before (a retry, a queue replay, an import run again): nothing to do
+            return 200 if prepared.imported else 201, body
         if "meta" in refused:
             raise ThreadLocked("This thread is closed to new comments.") from exc
         if "parent" in refused:
