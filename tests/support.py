@@ -74,11 +74,11 @@ def patch_settings(monkeypatch: Any, **changes: Any) -> config.Settings:
 def patch_probe_settings(monkeypatch: Any, **changes: Any) -> config.Settings:
     """:func:`patch_settings` for the health tests: also no "slow store" verdicts (tests
     don't time things) and no remembered reports."""
-    from chalicelib.health import probes, reports
+    from chalicelib.health import probes, states
 
     patched = patch_settings(monkeypatch, **changes)
     monkeypatch.setattr(probes, "SLOW_MS", 3_600_000.0)
-    reports.forget()
+    states.forget()
     return patched
 
 

@@ -7,7 +7,7 @@ import boto3
 import pytest
 from botocore.session import Session
 
-from chalicelib.health import reports
+from chalicelib.health import outcomes, reports
 from chalicelib.moderation import notify
 from chalicelib.platform import clients, tokens
 from chalicelib.resilience import writequeue
@@ -74,7 +74,7 @@ def test_every_client_of_notifications_alerts_queue_and_secret_is_bounded(site, 
 
 
 def test_outcome_counts_use_a_tighter_client_than_requests(aws, built):
-    reports.count_outcome(503, "myblog")
+    outcomes.count_outcome(503, "myblog")
 
     (service, config) = built[-1]
     assert service == "dynamodb"

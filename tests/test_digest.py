@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from chalicelib.health import digest, reports
+from chalicelib.health import digest, outcomes, reports
 from chalicelib.moderation import service as moderation
 from chalicelib.moderation.auth import Moderator
 from chalicelib.platform import clock
@@ -58,9 +58,9 @@ def seeded(site, monkeypatch):
     seed_comments(monkeypatch, "myblog", ["approved"], "2026-11-25T00:00:00Z")  # the day after
     seed_comments(monkeypatch, "other", ["approved"], f"{DAY}T11:00:00Z")
     for status in (202, 202, 503):
-        reports.count_outcome(status, "myblog", now=NOON)
-    reports.count_outcome(202, "other", now=NOON)
-    reports.count_outcome(202, "myblog", now=NOON + 86400)  # the day after
+        outcomes.count_outcome(status, "myblog", now=NOON)
+    outcomes.count_outcome(202, "other", now=NOON)
+    outcomes.count_outcome(202, "myblog", now=NOON + 86400)  # the day after
     # 20 latencies 1..20 ms: nearest-rank p95 is 19
     seed_bucket("us-east-1", f"{DAY}T00:00", 60, 0, 0, [float(v) for v in range(1, 11)])
     seed_bucket("us-east-1", f"{DAY}T00:15", 30, 6, 4, [float(v) for v in range(11, 21)])

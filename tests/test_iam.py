@@ -190,7 +190,7 @@ def tour() -> Iterator[Counter[Call]]:
     from chalice.test import Client
 
     from app import app
-    from chalicelib.health import reports
+    from chalicelib.health import states
     from chalicelib.platform import clients, tokens
     from chalicelib.store import sites
     from tests.support import create_other_region, create_queues, no_backoff, patch_settings
@@ -210,10 +210,10 @@ def tour() -> Iterator[Counter[Call]]:
         monkeypatch.setattr(probes, "SLOW_MS", 3_600_000.0)
         # The digest and the overall state are made by one region (the first in sorted
         # order, eu-west-1 here); which one does not change the role, so let it be this one.
-        monkeypatch.setattr(reports, "home_region", lambda: HOME)
+        monkeypatch.setattr(states, "home_region", lambda: HOME)
         no_backoff(monkeypatch)
         reset_state()
-        reports.forget()
+        states.forget()
         tokens.reset()
         clients.reset()
         create_other_region()
@@ -228,7 +228,7 @@ def tour() -> Iterator[Counter[Call]]:
         finally:
             FAULTS.clear()
             reset_state()
-            reports.forget()
+            states.forget()
             tokens.reset()
             clients.reset()
         yield RECORDER.snapshot() - before

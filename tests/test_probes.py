@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from chalicelib.health import probes, reports
+from chalicelib.health import outcomes, probes, reports, states
 from chalicelib.platform import config
+from chalicelib.store.comments import CANARY_PK
 from chalicelib.store.models import Canary, ProbeReport, RegionState, StatusBucket
 from tests.support import Inbox, create_queues, patch_probe_settings
 
@@ -21,7 +22,7 @@ def alerts(site, monkeypatch):
     inbox = Inbox("sidenote-alerts")
     patch_probe_settings(monkeypatch, probe_confirm=2, alert_topic_arn=inbox.topic)
     yield inbox
-    reports.forget()
+    states.forget()
     writequeue.reset()
 
 
@@ -86,7 +87,7 @@ def test_a_failed_alert_is_sent_with_the_next_probe(alerts, faults, monkeypatch)
     faults.fail("internal-500", writes=True, table=config.settings.comments_table)
     monkeypatch.setattr(reports, "send_alert", lambda region, message: False)
     assert probe_states(2) == ["ok", "degraded"]
-    assert reports._load("us-east-1").alert_pending.startswith("Region us-east-1 is degraded")
+    assert states.load("us-east-1").alert_pending.startswith("Region us-east-1 is degraded")
     monkeypatch.undo()
     patch_probe_settings(monkeypatch, probe_confirm=2, alert_topic_arn=alerts.topic)
     probe_states(1)
@@ -110,12 +111,12 @@ def test_replication_lag_comes_from_the_other_regions_canaries(alerts, monkeypat
     patch_probe_settings(monkeypatch, regions=("us-east-1", "eu-west-1"), probe_confirm=1,
                          alert_topic_arn=alerts.topic)  # fmt: skip
     now = reports.clock.now()
-    Canary(probes.CANARY_PK, "eu-west-1", region="eu-west-1", written=now - 30).save()
+    Canary(CANARY_PK, "eu-west-1", region="eu-west-1", written=now - 30).save()
     report = probes.run(now)
     assert report.value("replication", "lag_s") == {"eu-west-1": 30.0}
     assert next(c for c in report.checks if c.name == "replication").state == "ok"
 
-    Canary(probes.CANARY_PK, "eu-west-1", region="eu-west-1", written=now - 900).save()
+    Canary(CANARY_PK, "eu-west-1", region="eu-west-1", written=now - 900).save()
     report = probes.run(now)
     replication = next(c for c in report.checks if c.name == "replication")
     assert replication.state == "degraded"
@@ -184,14 +185,14 @@ def test_refused_and_queued_answers_are_counted_for_the_probe(alerts, client, mo
     monkeypatch.setattr(comments, "list_thread", broken)
     for _ in range(2):
         assert client.http.get("/sites/myblog/comments?thread=/a").status_code == 500
-    reports.count_outcome(202, "myblog")
-    reports.count_outcome(503, "myblog")
+    outcomes.count_outcome(202, "myblog")
+    outcomes.count_outcome(503, "myblog")
     check = probes.check_responses("us-east-1", reports.clock.now())
     assert check.values == {"queued": 1, "refused": 1, "errors": 2}
     assert check.state == "degraded"
     assert check.detail == ("1 comment queued instead of stored in the last 3 min; "
                             "1 request refused with 503 in the last 3 min")  # fmt: skip
-    assert reports.outcomes("us-east-1", 0, 2e9, site="myblog")["queued"] == 1
+    assert outcomes.outcomes("us-east-1", 0, 2e9, site="myblog")["queued"] == 1
 
 
 def test_probe_metrics_are_printed_in_embedded_metric_format(alerts, capsys):

@@ -7,7 +7,7 @@ import json
 from urllib.parse import quote
 
 from chalicelib.platform import clock, tokens
-from chalicelib.store import ratelimit
+from chalicelib.store.ephemeral import ratelimit
 from tests.support import patch_settings
 
 

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from click.testing import CliRunner
 
-from chalicelib.health import notes, reports
+from chalicelib.health import notes, reports, states
 from chalicelib.platform import config
 from sidenote_cli import main as cli
 from tests.support import create_queues, patch_probe_settings
@@ -23,7 +23,7 @@ def probed(client, monkeypatch):
     patch_probe_settings(monkeypatch, probe_confirm=2)
     reports.probe_and_record()
     yield client
-    reports.forget()
+    states.forget()
 
 
 def run_cli(*args: str) -> str:
@@ -199,7 +199,7 @@ def test_cli_probe_prints_the_state(site, monkeypatch):
     assert output.startswith("20") and "us-east-1: ok, canary " in output
     shown = json.loads(run_cli("status", "show"))
     assert shown["status"] == "ok" and "timeline" not in shown["regions"][0]
-    reports.forget()
+    states.forget()
 
 
 def test_the_operators_read_only_switch_degrades_the_region_and_shows_the_note(probed):

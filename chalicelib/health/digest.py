@@ -15,14 +15,14 @@ Comment figures come from per-site day counters kept by the comment transactions
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from chalicelib.health import reports
+from chalicelib.health import outcomes, reports, states
 from chalicelib.health.probes import why
 from chalicelib.platform import clients, clock, config
 from chalicelib.platform.logs import logger
+from chalicelib.store import ephemeral
 from chalicelib.store.replicas import STORAGE_ERRORS
 
 KEEP = 400 * 86400
@@ -59,8 +59,8 @@ def probe_figures(day: str) -> dict[str, Any]:
         counts = {"ok": 0, "degraded": 0, "down": 0}
         for bucket in reports.buckets(region, start, end):
             for state in counts:
-                counts[state] += int(getattr(bucket, state) or 0)
-            latencies += [float(v) for v in bucket.latencies or []]
+                counts[state] += bucket.counts.get(state, 0)
+            latencies += bucket.latencies
         probes = sum(counts.values())
         per_region[region] = {
             "probes": probes,
@@ -87,7 +87,7 @@ def queue_events(site_id: str, day: str) -> dict[str, int]:
     start, end = day_bounds(day)
     totals = {"queued": 0, "refused": 0, "errors": 0}
     for region in sorted(config.settings.regions):
-        for kind, n in reports.outcomes(region, start, end, site=site_id).items():
+        for kind, n in outcomes.outcomes(region, start, end, site=site_id).items():
             totals[kind] += n
     return {"queued": totals["queued"], "refused": totals["refused"]}
 
@@ -139,30 +139,14 @@ def text(digest: dict[str, Any]) -> str:
 
 
 def store(digest: dict[str, Any]) -> None:
-    from chalicelib.store.models import DigestRecord
-
-    DigestRecord(
-        f"DIGEST#{digest['site']}",
-        digest["day"],
-        site=digest["site"],
-        day=digest["day"],
-        body=json.dumps(digest, separators=(",", ":")),
-        expires=clock.at(clock.now() + KEEP),
-    ).save()
+    ephemeral.write_digest(digest, clock.now() + KEEP)
 
 
 def stored(site_id: str, day: str | None = None) -> dict[str, Any] | None:
     """The digest of ``day``, or the latest one."""
-    from chalicelib.store.models import DigestRecord
-
     if day:
-        try:
-            return json.loads(DigestRecord.get(f"DIGEST#{site_id}", day).body)
-        except DigestRecord.DoesNotExist:
-            return None
-    for item in DigestRecord.query(f"DIGEST#{site_id}", scan_index_forward=False, limit=1):
-        return json.loads(item.body)
-    return None
+        return ephemeral.read_digest(site_id, day)
+    return ephemeral.latest_digest(site_id)
 
 
 def send(site: Any, digest: dict[str, Any]) -> bool:
@@ -191,7 +175,7 @@ def run(day: str | None = None, *, only_home: bool = True) -> list[dict[str, Any
     """Make, store and send every site's digest for ``day`` (default: yesterday)."""
     from chalicelib.store.sites import list_sites
 
-    if only_home and config.settings.region != reports.home_region():
+    if only_home and config.settings.region != states.home_region():
         return []
     day = day or yesterday()
     every_site = list_sites()

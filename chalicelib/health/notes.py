@@ -16,8 +16,8 @@ from ulid import ULID
 
 from chalicelib.platform import clock
 from chalicelib.platform.errors import InvalidRequest, NotFound
+from chalicelib.store import ephemeral
 
-NOTES_PK = "NOTES"
 KEEP_RESOLVED = 90 * 86400
 MAX_TEXT = 2000
 
@@ -55,12 +55,6 @@ class Note:
         }
 
 
-def _note(item: Any) -> Note:
-    return Note(
-        item.id, item.text, item.site, item.created, item.updated, item.resolved, item.resolution
-    )
-
-
 def _clean(text: str) -> str:
     text = (text or "").strip()
     if not text:
@@ -71,46 +65,29 @@ def _clean(text: str) -> str:
 
 
 def post(text: str, site: str | None = None) -> Note:
-    from chalicelib.store.models import StatusNote
-
     now = clock.rfc3339()
-    note_id = str(ULID())
-    item = StatusNote(
-        NOTES_PK,
-        note_id,
-        id=note_id,
-        text=_clean(text),
-        site=site or None,
-        created=now,
-        updated=now,
-    )
-    item.save()
-    return _note(item)
+    note = Note(str(ULID()), _clean(text), site or None, now, now, None, None)
+    ephemeral.write_note(vars(note))
+    return note
 
 
 def resolve(note_id: str, text: str | None = None) -> Note:
-    from chalicelib.store.models import StatusNote
-
-    try:
-        item = StatusNote.get(NOTES_PK, note_id.strip().upper())
-    except StatusNote.DoesNotExist as exc:
-        raise NotFound(f"There is no note {note_id}.") from exc
+    found = ephemeral.read_note(note_id.strip().upper())
+    if found is None:
+        raise NotFound(f"There is no note {note_id}.")
+    note = Note(**found)
     now = clock.now()
-    item.resolved = item.resolved or clock.rfc3339(now)
-    item.updated = clock.rfc3339(now)
+    note.resolved = note.resolved or clock.rfc3339(now)
+    note.updated = clock.rfc3339(now)
     if text:
-        item.resolution = _clean(text)
-    item.expires = clock.at(now + KEEP_RESOLVED)
-    item.save()
-    return _note(item)
+        note.resolution = _clean(text)
+    ephemeral.write_note(vars(note), expires=now + KEEP_RESOLVED)
+    return note
 
 
 def recent(limit: int = 50) -> list[Note]:
     """Newest first, active and resolved."""
-    from chalicelib.store.models import StatusNote
-
-    items = StatusNote.query(NOTES_PK, scan_index_forward=False, limit=limit)
-    return [_note(item) for item in items]
+    return [Note(**fields) for fields in ephemeral.recent_notes(limit)]
 
 
 def active(site: str | None = None, notes: list[Note] | None = None) -> list[Note]:

@@ -9,7 +9,7 @@ Checks, each giving a state (ok / degraded / down) and a sentence a person can a
                  rewrites its canary every probe, so the age bounds the replication lag).
 ``queue``        the write queue's backlog and dead-letter depth (SQS).
 ``moderation``   comments waiting for a decision, per site (information only).
-``responses``    202 / 503 / other 5xx answers in the last minutes (from ``reports``).
+``responses``    202 / 503 / other 5xx answers in the last minutes (from ``outcomes``).
 ``read_only``    the operator's service-wide read-only switch.
 ``secret``       the deployment secret: without it comments, edits and moderation get 503.
 
@@ -26,7 +26,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib.health import outcomes
 from chalicelib.platform import clock, config, tokens, tracing
+from chalicelib.store import comments, tables
 from chalicelib.store.replicas import STORAGE_ERRORS
 
 #: A region's states, best first.
@@ -37,7 +39,6 @@ SLOW_MS = 1000.0
 BACKLOG_LIMIT = 100
 #: Unexpected 5xx answers (not 503) in the window before the region counts as degraded.
 ERROR_LIMIT = 5
-CANARY_PK = "#canary"
 
 
 def worst(states: list[str] | tuple[str, ...]) -> str:
@@ -119,28 +120,8 @@ def budget(connect: float = 0.5, read: float = 1.0, retries: int = 0) -> Iterato
 
     For the probe's own process (the scheduled Lambda, the CLI); the API keeps its limits.
     """
-    from chalicelib.store.models import ALL_TABLES
-
-    def reset() -> None:
-        pending = list(ALL_TABLES)
-        while pending:
-            model = pending.pop()
-            model._connection = None
-            pending += model.__subclasses__()
-
-    saved = [(m.Meta, m.Meta.connect_timeout_seconds, m.Meta.read_timeout_seconds,
-              m.Meta.max_retry_attempts) for m in ALL_TABLES]  # fmt: skip
-    for meta, *_ in saved:
-        meta.connect_timeout_seconds, meta.read_timeout_seconds = connect, read
-        meta.max_retry_attempts = retries
-    reset()
-    try:
+    with tables.call_limits(connect, read, retries):
         yield
-    finally:
-        for meta, *values in saved:
-            (meta.connect_timeout_seconds, meta.read_timeout_seconds,
-             meta.max_retry_attempts) = values  # fmt: skip
-        reset()
 
 
 def _timed(call: Any) -> float:
@@ -153,25 +134,17 @@ def _timed(call: Any) -> float:
 
 
 def check_tables() -> Finding:
-    from chalicelib.store.models import ALL_TABLES
-
     problems, statuses = [], {}
-    for model in ALL_TABLES:
-        name = model.Meta.table_name
-        try:
-            table = model._get_connection().connection.client.describe_table(TableName=name)
-        except STORAGE_ERRORS as exc:
-            problems.append(f"table {name} can't be described ({why(exc)})")
-            statuses[name] = "unknown"
+    for table in tables.describe_tables():
+        statuses[table.name] = table.status
+        if table.error is not None:
+            problems.append(f"table {table.name} can't be described ({why(table.error)})")
             continue
-        table = table["Table"]
-        statuses[name] = table.get("TableStatus", "unknown")
-        if statuses[name] not in {"ACTIVE", "UPDATING"}:
-            problems.append(f"table {name} is {statuses[name]}")
-        for replica in table.get("Replicas", []):
-            status = replica.get("ReplicaStatus", "ACTIVE")
+        if table.status not in {"ACTIVE", "UPDATING"}:
+            problems.append(f"table {table.name} is {table.status}")
+        for region, status in table.replicas.items():
             if status not in {"ACTIVE", "UPDATING"}:
-                problems.append(f"the {replica.get('RegionName')} replica of {name} is {status}")
+                problems.append(f"the {region} replica of {table.name} is {status}")
     state = "degraded" if problems else "ok"
     detail = "; ".join(problems) or "tables and replicas are active"
     return Finding("tables", state, detail, {"status": statuses})
@@ -180,17 +153,12 @@ def check_tables() -> Finding:
 def check_canary(region: str, now: float) -> tuple[Finding, dict[str, float]]:
     """Write then read this region's canary. Returns the check and the other regions'
     canary times (seen in the same Query, so reading costs one call)."""
-    from chalicelib.store.models import Canary, ThreadItem
-
     values: dict[str, Any] = {}
     problems: list[tuple[str, str]] = []
-    for model in (Canary, ThreadItem):  # make the clients first: time the calls, not setup
-        model._get_connection().connection.client  # noqa: B018
+    comments.ready_canary()  # make the clients first: time the calls, not setup
     with tracing.subsegment("probe.canary_write", region=region):
         try:
-            values["write_ms"] = _timed(
-                lambda: Canary(CANARY_PK, region, region=region, written=now).save()
-            )
+            values["write_ms"] = _timed(lambda: comments.write_canary(region, now))
         except STORAGE_ERRORS as exc:
             problems.append(
                 (
@@ -203,11 +171,9 @@ def check_canary(region: str, now: float) -> tuple[Finding, dict[str, float]]:
     with tracing.subsegment("probe.canary_read", region=region):
         try:
             started = time.perf_counter()
-            items = list(ThreadItem.query(CANARY_PK, consistent_read=True))
+            seen = comments.read_canaries()
             values["read_ms"] = round((time.perf_counter() - started) * 1000, 1)
-            for item in items:
-                if isinstance(item, Canary) and item.region != region:
-                    others[item.region] = float(item.written)
+            others = {peer: written for peer, written in seen.items() if peer != region}
         except STORAGE_ERRORS as exc:
             problems.append(
                 (
@@ -296,11 +262,10 @@ def check_queue() -> Finding:
 
 def check_moderation() -> Finding:
     """Comments waiting for a decision, per site: one COUNT query per site (information)."""
-    from chalicelib.store.models import ThreadItem
     from chalicelib.store.sites import list_sites
 
     try:
-        waiting = {s.id: ThreadItem.queue.count(s.id) for s in list_sites()}
+        waiting = {s.id: comments.queue_length(s.id) for s in list_sites()}
     except STORAGE_ERRORS as exc:
         return Finding("moderation", "ok", f"not measured ({why(exc)})")
     busy = {site: n for site, n in waiting.items() if n}
@@ -311,11 +276,9 @@ def check_moderation() -> Finding:
 def check_responses(region: str, now: float) -> Finding:
     """What the API answered lately: comments queued (202) or refused (503) mean readers
     can't post normally even if the canary gets through; many other 5xx mean a bug."""
-    from chalicelib.health import reports
-
     window = max(60.0, 3 * config.settings.probe_interval)
     try:
-        counts = reports.recent_outcomes(region, now - window, now)
+        counts = outcomes.outcomes(region, now - window, now)
     except STORAGE_ERRORS as exc:
         return Finding("responses", "ok", f"not measured ({why(exc)})")
     minutes = max(1, round(window / 60))

@@ -11,31 +11,30 @@ import time
 from typing import Any
 
 from chalicelib.health.probes import why
+from chalicelib.health.states import State
 from chalicelib.platform import clock, config
+from chalicelib.store import ephemeral
 from chalicelib.store.replicas import STORAGE_ERRORS
 
 
 def can_serve() -> tuple[bool, dict[str, Any]]:
-    from chalicelib.store.models import RegionState
-
     started = time.perf_counter()
     try:
-        item = RegionState.get(f"STATE#{config.settings.region}", "#")
-    except RegionState.DoesNotExist:
-        item = None
+        fields = ephemeral.read_state(config.settings.region, consistent=False)
     except STORAGE_ERRORS as exc:
         return False, {"state": "down", "reason": f"comment store unreachable: {why(exc)}"}
     detail: dict[str, Any] = {"latency_ms": round((time.perf_counter() - started) * 1000, 1)}
-    if item is None:
+    if fields is None:
         return True, {"state": "unknown", "reason": "no probe report yet", **detail}
-    age = clock.now() - clock.parse_rfc3339(item.updated)
-    detail.update(state=item.state, since=item.since, report_at=item.updated)
-    if age > 3 * float(item.interval or 60) + 60:
+    state = State(**fields)
+    age = clock.now() - clock.parse_rfc3339(state.updated)
+    detail.update(state=state.state, since=state.since, report_at=state.updated)
+    if age > 3 * state.interval + 60:
         # the store answered just now; the probe itself has stopped reporting
-        detail.update(state="unknown", reason=f"no probe report since {item.updated}")
+        detail.update(state="unknown", reason=f"no probe report since {state.updated}")
         return True, detail
-    if item.state == "down":
-        return False, {**detail, "reason": item.reason or "the probe finds this region down"}
-    if item.reason:
-        detail["reason"] = item.reason
+    if state.state == "down":
+        return False, {**detail, "reason": state.reason or "the probe finds this region down"}
+    if state.reason:
+        detail["reason"] = state.reason
     return True, detail

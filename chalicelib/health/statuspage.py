@@ -9,7 +9,9 @@ from typing import Any
 
 from chalicelib.health import notes, reports
 from chalicelib.health.probes import why
+from chalicelib.health.states import State
 from chalicelib.platform import clock, config
+from chalicelib.store import ephemeral
 from chalicelib.store.replicas import STORAGE_ERRORS
 
 HEADLINES = {
@@ -223,17 +225,13 @@ def atom(base: str, items: list[notes.Note]) -> str:
 def site_summary(base: str, site: Any) -> dict[str, Any]:
     """``GET /sites/{site}/status``: this region's state, the site's read-only switch, and the
     active note the widget shows (``show_note``) while the site is degraded or read-only."""
-    from chalicelib.store.models import RegionState
-
     region = config.settings.region
-    try:
-        item = RegionState.get(f"STATE#{region}", "#")
-        state = reports.State(
-            item.state, item.since, updated=item.updated, interval=float(item.interval or 60)
-        )
-        status = "down" if state.stale(clock.now()) else state.state
-    except RegionState.DoesNotExist:
+    fields = ephemeral.read_state(region, consistent=False)
+    if fields is None:
         status = "unknown"
+    else:
+        state = State(**fields)
+        status = "down" if state.stale(clock.now()) else state.state
     from chalicelib.resilience import switches
 
     message = site.read_only or switches.service_message() or None

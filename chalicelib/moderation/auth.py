@@ -29,8 +29,9 @@ looked up by its SHA-256: one GetItem in the authorizer, none in the guard), and
 is admitted whatever its address has done: the office, NAT or VPN a moderator shares with a
 colleague who mistyped a key, or with someone guessing, never locks that moderator out. A
 failure (unknown, revoked or malformed key) is counted for the source address in a window of
-:data:`FAILURE_WINDOW` seconds (15 min), keyed by :func:`~chalicelib.store.ratelimit.rate_key`
-(a keyed hash of the IPv4 address or of the IPv6 /64, never the address); after
+:data:`FAILURE_WINDOW` seconds (15 min), keyed by
+:func:`~chalicelib.store.ephemeral.ratelimit.rate_key` (a keyed hash of the IPv4 address or
+of the IPv6 /64, never the address); after
 ``SIDENOTE_AUTH_FAILURES_PER_WINDOW`` (10) failures, every further failure from there gets
 429 with ``Retry-After`` until the window ends, and costs one read, no write.
 
@@ -54,7 +55,7 @@ from typing import Any, NoReturn
 from chalicelib.platform import config, tokens
 from chalicelib.platform.errors import Forbidden, RateLimited, Unauthorized
 from chalicelib.platform.logs import logger
-from chalicelib.store import ratelimit
+from chalicelib.store.ephemeral import ratelimit
 from chalicelib.store.replicas import STORAGE_ERRORS
 
 #: API Gateway's authorizer result cache (``@app.authorizer(ttl_seconds=…)``): the

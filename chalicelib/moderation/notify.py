@@ -16,13 +16,13 @@ text, HTML, names, e-mail or IP addresses: nothing a reader wrote except the thr
 
 from __future__ import annotations
 
-from typing import Any
-
 from chalicelib.platform import clients, clock, config
 from chalicelib.platform.logs import logger
+from chalicelib.store import ephemeral
 
 MAX_THREADS_LISTED = 10
-DUE_PK = "NOTIFY#due"
+#: A window's record outlives a quiet week, then expires.
+KEEP_WINDOW = 7 * 86400
 
 
 def _window() -> int:
@@ -47,78 +47,35 @@ def held(site_id: str, thread: str) -> None:
 
 
 def _held(site_id: str, thread: str) -> None:
-    from chalicelib.store.models import NotifyDue, NotifyWindow
-
     now = clock.now()
-    window = NotifyWindow(f"NOTIFY#{site_id}", "#")
-    window.update(
-        actions=[
-            NotifyWindow.kind.set(NotifyWindow),
-            NotifyWindow.n.add(1),
-            NotifyWindow.threads.add({thread[:200]}),
-            NotifyWindow.expires.set(clock.at(now + 7 * 86400)),
-        ]
-    )
+    window = ephemeral.count_held(site_id, thread[:200], now + KEEP_WINDOW)
     if not _send_if_due(site_id, window, now):
-        NotifyDue(DUE_PK, "#").update(
-            actions=[NotifyDue.kind.set(NotifyDue), NotifyDue.sites.add({site_id})]
-        )
+        ephemeral.mark_due(site_id)
 
 
-def _send_if_due(site_id: str, window: Any, now: float) -> bool:
+def _send_if_due(site_id: str, window: ephemeral.Window, now: float) -> bool:
     """Claim the window (conditional write) and publish; False when still inside it."""
-    from pynamodb.exceptions import UpdateError
-
-    from chalicelib.store.models import NotifyWindow
-
-    n = int(window.n or 0)
-    if n <= 0 or (window.sent_at is not None and now - float(window.sent_at) < _window()):
+    if window.n <= 0 or (window.sent_at is not None and now - float(window.sent_at) < _window()):
         return False
-    threads = set(window.threads or ())
-    previous = window.sent_at
-    try:
-        window.update(
-            actions=[
-                NotifyWindow.sent_at.set(now),
-                NotifyWindow.n.add(-n),
-                *([NotifyWindow.threads.delete(threads)] if threads else []),
-            ],
-            condition=(
-                NotifyWindow.sent_at.does_not_exist()
-                if previous is None
-                else NotifyWindow.sent_at == previous
-            ),
-        )
-    except UpdateError as exc:
-        if exc.cause_response_code == "ConditionalCheckFailedException":
-            return True  # another container claimed this window and sends it
-        raise
-    publish(site_id, n, sorted(threads))
+    if ephemeral.claim_window(site_id, window, now):
+        publish(site_id, window.n, sorted(window.threads))
+    # else another container claimed this window and sends it
     return True
 
 
 def flush() -> int:
     """Send the summaries whose window has passed (the schedule). Returns messages sent."""
-    from chalicelib.store.models import NotifyDue, NotifyWindow
-
     if not enabled():
-        return 0
-    try:
-        due = NotifyDue.get(DUE_PK, "#", consistent_read=True)
-    except NotifyDue.DoesNotExist:
         return 0
     sent = 0
     now = clock.now()
-    for site_id in sorted(due.sites or ()):
-        try:
-            window = NotifyWindow.get(f"NOTIFY#{site_id}", "#", consistent_read=True)
-        except NotifyWindow.DoesNotExist:
-            window = None
-        if window is not None and int(window.n or 0) > 0:
+    for site_id in sorted(ephemeral.due_sites()):
+        window = ephemeral.read_window(site_id)
+        if window is not None and window.n > 0:
             if not _send_if_due(site_id, window, now):
                 continue  # still inside its window: next run
             sent += 1
-        NotifyDue(DUE_PK, "#").update(actions=[NotifyDue.sites.delete({site_id})])
+        ephemeral.clear_due(site_id)
     return sent
 
 

@@ -87,9 +87,9 @@ def count_outcomes(event: Request, get_response: Callable[[Request], Response]) 
         return response
     finally:
         if status == 202 or status >= 500:
-            from chalicelib.health import reports
+            from chalicelib.health import outcomes
 
-            reports.count_outcome(status, (event.uri_params or {}).get("site"))
+            outcomes.count_outcome(status, (event.uri_params or {}).get("site"))
 
 
 #: (middleware, event type) in registration order: the first is the outermost.

@@ -14,7 +14,8 @@ from chalicelib.platform.validation import (
 )
 from chalicelib.resilience.guard import storage_guard
 from chalicelib.routes.params import optional_thread_key, query, thread_key
-from chalicelib.store import comments, idempotency, sites
+from chalicelib.store import comments, sites
+from chalicelib.store.ephemeral import idempotency
 from chalicelib.threads import authoring, posting
 
 bp = Blueprint(__name__)

@@ -34,8 +34,9 @@ from chalicelib.platform.validation import (
     xml_safe,
 )
 from chalicelib.resilience import switches, writequeue
-from chalicelib.store import comments, idempotency, ratelimit, replicas, sites
+from chalicelib.store import comments, replicas, sites
 from chalicelib.store.comments import PreparedComment
+from chalicelib.store.ephemeral import idempotency, ratelimit
 from chalicelib.store.sites import SiteConfig
 from chalicelib.threads import spam, status
 

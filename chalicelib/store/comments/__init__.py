@@ -5,9 +5,17 @@ by id, moderation listings. Writes (:mod:`.writes`): a new comment, an author's 
 delete, a moderator's status change, edit and lock — each one transaction with the
 counter and flags it affects. Views (:mod:`.views`) say what the API shows of an item.
 Key layout: :mod:`.keys`. A site's day figures (comments per day by status) ride in the
-same transactions, so reports never scan.
+same transactions, so reports never scan. The health probe's canaries and queue length:
+:mod:`.canary`.
 """
 
+from chalicelib.store.comments.canary import (
+    CANARY_PK,
+    queue_length,
+    read_canaries,
+    ready_canary,
+    write_canary,
+)
 from chalicelib.store.comments.keys import COMMENT_PREFIX, META_SK, queue_key, thread_pk
 from chalicelib.store.comments.reads import (
     MAX_COUNT_THREADS,
@@ -37,6 +45,7 @@ from chalicelib.store.comments.writes import (
 from chalicelib.store.models import Comment
 
 __all__ = [
+    "CANARY_PK",
     "COMMENT_PREFIX",
     "MAX_COUNT_THREADS",
     "META_SK",
@@ -58,6 +67,9 @@ __all__ = [
     "moderator_view",
     "public_view",
     "queue_key",
+    "queue_length",
+    "read_canaries",
+    "ready_canary",
     "replace_text",
     "set_locked",
     "store_new",
@@ -65,4 +77,5 @@ __all__ = [
     "thread_meta",
     "thread_pk",
     "thread_view",
+    "write_canary",
 ]

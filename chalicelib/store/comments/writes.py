@@ -19,7 +19,6 @@ from chalicelib.platform.errors import (
     ParentNotFound,
     ThreadLocked,
 )
-from chalicelib.store import idempotency
 from chalicelib.store.comments.keys import (
     META_SK,
     comment_sk,
@@ -29,6 +28,7 @@ from chalicelib.store.comments.keys import (
 )
 from chalicelib.store.comments.records import PreparedComment
 from chalicelib.store.comments.transactions import Transaction, failed, transact
+from chalicelib.store.ephemeral import idempotency
 from chalicelib.store.models import (
     AuditEntry,
     Comment,
