@@ -9,8 +9,7 @@ Three tables, all on-demand, streams on, global (one replica per region):
 ``sites``     ``pk = "SITE#<id>"``: the site (``sk = "#SITE"``) and its bans (``"BAN#<ulid>"``);
               ``pk = "KEY#<sha256>"``: a moderator key (looked up by its hash).
               ``pk = "AUDIT#<site>"``: the site's moderation audit log (``sk`` a ULID).
-``ephemeral`` records that expire by TTL: idempotency records, rate-limit windows, health
-              records, notes, digests, notification windows (gateway: store/ephemeral).
+``ephemeral`` idempotency records and rate-limit windows, expired by TTL.
 """
 
 from __future__ import annotations
@@ -117,8 +116,6 @@ class Counter(ThreadItem, discriminator="counter"):
     """Approved, not deleted comments added in one region. Only that region writes it."""
 
     n = NumberAttribute(default=0)
-    #: The same for linkbacks (trackbacks, webmentions, pingbacks), counted apart.
-    tb = NumberAttribute(default=0)
     #: The same for linkbacks (trackbacks, webmentions, pingbacks), counted apart.
     tb = NumberAttribute(default=0)
 
@@ -302,19 +299,11 @@ class NotifyDue(EphemeralItem, discriminator="notify-due"):
     sites = UnicodeSetAttribute(null=True)
 
 
-# --- health records (gateways: store/ephemeral, store/comments/canary.py) -------------
+# --- health reports (chalicelib/reports.py, digest.py) --------------------------------
 # Each item below is written by one region only (its own STATE/PROBE/BUCKET/OUTCOMES
 # partitions), except notes, which operators write; the home region writes STATE#overall.
 # ``OUTCOMES#<region>`` items (202/503/5xx counts per minute, per site) have dynamic attribute
-# names and are written and read with the low-level client by store/ephemeral/outcomes.py.
-
-
-class LinkbackRef(ThreadItem, discriminator="linkback"):
-    """``pk = "WM#<site>#<keyed hash of source and target>"``, ``sk = "#"``: which comment a
-    webmention from that source to that target became (a re-send updates it)."""
-
-    comment_id = UnicodeAttribute()
-    thread = UnicodeAttribute()
+# names and are written and read with the low-level client by chalicelib/reports.py.
 
 
 class LinkbackRef(ThreadItem, discriminator="linkback"):
