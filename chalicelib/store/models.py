@@ -9,7 +9,8 @@ Three tables, all on-demand, streams on, global (one replica per region):
 ``sites``     ``pk = "SITE#<id>"``: the site (``sk = "#SITE"``) and its bans (``"BAN#<ulid>"``);
               ``pk = "KEY#<sha256>"``: a moderator key (looked up by its hash).
               ``pk = "AUDIT#<site>"``: the site's moderation audit log (``sk`` a ULID).
-``ephemeral`` idempotency records and rate-limit windows, expired by TTL.
+``ephemeral`` records that expire by TTL: idempotency records, rate-limit windows, health
+              records, notes, digests, notification windows (gateway: store/ephemeral).
 """
 
 from __future__ import annotations
@@ -299,11 +300,11 @@ class NotifyDue(EphemeralItem, discriminator="notify-due"):
     sites = UnicodeSetAttribute(null=True)
 
 
-# --- health reports (chalicelib/reports.py, digest.py) --------------------------------
+# --- health records (gateways: store/ephemeral, store/comments/canary.py) -------------
 # Each item below is written by one region only (its own STATE/PROBE/BUCKET/OUTCOMES
 # partitions), except notes, which operators write; the home region writes STATE#overall.
 # ``OUTCOMES#<region>`` items (202/503/5xx counts per minute, per site) have dynamic attribute
-# names and are written and read with the low-level client by chalicelib/reports.py.
+# names and are written and read with the low-level client by store/ephemeral/outcomes.py.
 
 
 class LinkbackRef(ThreadItem, discriminator="linkback"):
