@@ -77,9 +77,6 @@ class Settings:
     #: Linkbacks: the webmention verification queue (SQS) and its dead-letter queue.
     webmention_queue: str = "sidenote-webmentions"
     webmention_dead_letter_queue: str = "sidenote-webmentions-dlq"
-    #: Linkbacks: the webmention verification queue (SQS) and its dead-letter queue.
-    webmention_queue: str = "sidenote-webmentions"
-    webmention_dead_letter_queue: str = "sidenote-webmentions-dlq"
     #: Resilience: how long a container trusts the deployment-wide read-only switch.
     switch_cache_seconds: float = 15.0
     #: Public base URL of the API (used in feeds and the Haloscan shim); empty = from the request.
@@ -159,10 +156,6 @@ def load(env: dict[str, str] | os._Environ = os.environ) -> Settings:
         write_queue_url=env.get("SIDENOTE_WRITE_QUEUE_URL", ""),
         dead_letter_queue=env.get("SIDENOTE_DEAD_LETTER_QUEUE", "sidenote-writes-dlq"),
         sqs_endpoint=env.get("SQS_ENDPOINT", ""),
-        webmention_queue=env.get("SIDENOTE_WEBMENTION_QUEUE", "sidenote-webmentions"),
-        webmention_dead_letter_queue=env.get(
-            "SIDENOTE_WEBMENTION_DEAD_LETTER_QUEUE", "sidenote-webmentions-dlq"
-        ),
         webmention_queue=env.get("SIDENOTE_WEBMENTION_QUEUE", "sidenote-webmentions"),
         webmention_dead_letter_queue=env.get(
             "SIDENOTE_WEBMENTION_DEAD_LETTER_QUEUE", "sidenote-webmentions-dlq"

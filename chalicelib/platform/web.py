@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from collections.abc import Callable
 from contextvars import ContextVar, Token
 from typing import Any
 
