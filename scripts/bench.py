@@ -641,6 +641,14 @@ def _print_widget_script(figures: dict) -> None:
     for row in figures:
         print(f"    {row['comments']:>4} comments: to first {row['to_first_ms_median']:7.1f} ms, "
               f"to last {row['to_last_ms_median']:7.1f} ms  (runs {row['to_last_ms_runs']})")  # fmt: skip
+    print("  the same window in parts (medians): handoff = responseEnd -> the widget's fetch()")
+    print("  resolves (the browser's scheduling); body = -> json() resolves; render = -> last")
+    print("  comment in the DOM (the widget's own work); then paint = -> the next frame's")
+    print("  style, layout and paint done (not script time; what the reader waits for too):")
+    for row in figures:
+        print(f"    {row['comments']:>4} comments: handoff {row['handoff_ms_median']:6.1f}, "
+              f"body {row['body_ms_median']:5.1f}, render {row['render_ms_median']:6.1f} "
+              f"(runs {row['render_ms_runs']}), paint {row['paint_ms_median']:6.1f} ms")  # fmt: skip
 
 
 def bench_widget(embed: str | None = None) -> None:
