@@ -96,6 +96,7 @@ class Importer:
         #: source id hash → ordinal << 66 | ms << 24 | thread number
         self.index: dict[int, int] = {}
         self.thread_numbers: dict[str, int] = {}
+        self.last_ms: dict[int, int] = {}
         self.repeated: set[int] = set()  # ordinals of second copies of a source id
         self.rejected: set[int] = set()  # source id hashes that could not be stored
         self.tombstones: set[str] = set()
@@ -119,9 +120,22 @@ class Importer:
             if hashed in self.index:
                 self.repeated.add(ordinal)
                 continue
-            self.index[hashed] = ordinal << 66 | max(0, _ms(comment)) << 24 | number
+            self.index[hashed] = (
+                ordinal << 66 | self._tie_break(number, _ms(comment)) << 24 | number
+            )
         self.report.parsed = ordinal + 1
         return ordinal + 1
+
+    def _tie_break(self, thread: int, ms: int) -> int:
+        """The time an id carries. Sources that keep whole seconds give replies the second
+        of their parent: the later one in the file gets the next millisecond (within
+        that second), so the thread keeps the file's order instead of the ids' hashes'."""
+        ms = max(0, ms)
+        last = self.last_ms.get(thread)
+        if last is not None and ms % 1000 == 0 and ms <= last < ms + 999:
+            ms = last + 1
+        self.last_ms[thread] = ms
+        return ms
 
     def _lookup(self, source_id: str) -> tuple[int, int, int] | None:
         packed = self.index.get(_h(source_id))
@@ -239,7 +253,7 @@ class Importer:
         if parent is not None and parent[2] == self.thread_numbers.get(item.key):
             source_id, ms = comment.parent_id, parent[1]  # rejected or cyclic: its own place
         else:  # missing, or in another thread: just before the first reply that needs it
-            source_id, ms = f"{comment.parent_id}@{item.key}", max(0, _ms(comment) - 1)
+            source_id, ms = f"{comment.parent_id}@{item.key}", max(0, self._own_ms(item) - 1)
         prepared = posting.prepare_imported(
             self.site, item.key, source=self.fmt, source_id=source_id, created=ms / 1000,
             text="", is_html=True, source_status="deleted",
@@ -250,13 +264,17 @@ class Importer:
                 self.report.tombstone(item.key)
         return prepared.id
 
+    def _own_ms(self, item: _Item) -> int:
+        found = self._lookup(item.comment.source_id)
+        return found[1] if found and found[0] == item.ordinal else max(0, _ms(item.comment))
+
     def _store_one(self, item: _Item) -> None:
         comment = item.comment
         try:
             parent = self._parent_id(item)
             prepared = posting.prepare_imported(
                 self.site, item.key, source=self.fmt, source_id=comment.source_id,
-                created=_ms(comment) / 1000, text=comment.text, is_html=comment.is_html,
+                created=self._own_ms(item) / 1000, text=comment.text, is_html=comment.is_html,
                 markdown=comment.markdown, source_status=comment.status, kind=comment.kind,
                 parent=parent, author=comment.author, email=comment.email,
                 website=comment.website, ip=comment.ip, title=comment.thread_title,

@@ -21,9 +21,7 @@ PAGE = 500
 
 def site_threads(site_id: str) -> list[ThreadMeta]:
     """The site's threads (meta items), sorted by key. One paginated, filtered Scan."""
-    found = ThreadItem.scan(
-        (ThreadItem.kind == "thread") & (ThreadMeta.site == site_id), page_size=PAGE
-    )
+    found = ThreadMeta.scan(ThreadMeta.site == site_id, page_size=PAGE)  # kind: added by PynamoDB
     return sorted((m for m in found if isinstance(m, ThreadMeta)), key=lambda m: m.key)
 
 
