@@ -65,6 +65,26 @@ def test_a_site_is_rate_limited_across_all_ips(site, monkeypatch):
     post("after the wave", ip="192.0.2.77")
 
 
+def test_a_flood_silences_readers_no_longer_than_the_flood(site, monkeypatch):
+    """Refused posts are not counted: the first minute without a flood is open again, and
+    no refusal asks a reader to wait past the end of its minute."""
+    patch_settings(monkeypatch, site_rate_limit_per_minute=3, rate_limit_per_minute=10**6)
+    start = 1_800_000_000.0
+    for minute in range(3):  # a three-minute flood: hundreds of refused attempts
+        now = start + 60 * minute + 5
+        monkeypatch.setattr(clock, "now", lambda now=now: now)
+        refused = 0
+        for n in range(100):
+            try:
+                post(f"flood {minute} {n} " + "x" * 20, ip=f"192.0.2.{n % 250}")
+            except RateLimited as error:
+                refused += 1
+                assert int(error.headers["Retry-After"]) <= 55  # never past this minute
+        assert refused == 97
+    monkeypatch.setattr(clock, "now", lambda: start + 180)  # the flood has stopped
+    assert post("a reader, right after the flood", ip="198.51.100.9")["status"] == "approved"
+
+
 def test_a_rate_limited_post_is_429_over_http(client, monkeypatch):
     patch_settings(monkeypatch, site_rate_limit_per_minute=1)
     monkeypatch.setattr(clock, "now", lambda: 1_800_000_000.0)
