@@ -72,6 +72,10 @@ TOPICS = {
     "DigestTopic": ("digest", "SIDENOTE_DIGEST_TOPIC_ARN"),
 }
 LOG_RETENTION_DAYS = 30
+#: SNS's AWS managed key: its key policy lets every principal of the account use it through
+#: SNS in its region, so publishers need no KMS grant (CloudWatch alarms and EventBridge
+#: cannot publish to a topic it encrypts: give those a topic of their own).
+SNS_KEY = "alias/aws/sns"
 
 
 def lambda_functions() -> dict[str, str]:
@@ -91,7 +95,10 @@ def function_resources() -> dict:
     function but the authorizer gets in its environment."""
     prefix = _stage_prefix()
     resources: dict = {
-        logical: {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": prefix + suffix}}
+        logical: {
+            "Type": "AWS::SNS::Topic",
+            "Properties": {"TopicName": prefix + suffix, "KmsMasterKeyId": SNS_KEY},
+        }
         for logical, (suffix, _) in TOPICS.items()
     }
     topics = {variable: {"Ref": logical} for logical, (_, variable) in TOPICS.items()}
@@ -183,6 +190,46 @@ def _logical(model: type) -> str:
     return name.title().replace("-", "") + "Table"
 
 
+def _reserved_concurrency(function: str) -> int:
+    """The function's ``reserved_concurrency`` in the prod stages (``.chalice/config.json``;
+    the same in each, since either region may take all the traffic)."""
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    values = {
+        stage["lambda_functions"][function]["reserved_concurrency"]
+        for name, stage in config["stages"].items()
+        if name.startswith("prod-")
+    }
+    if len(values) != 1:
+        raise ValueError(f"{function}: one reserved_concurrency for every prod stage: {values}")
+    return values.pop()
+
+
+def queue_triggers() -> dict:
+    """Each SQS trigger invokes no more at once than its function's reserved concurrency
+    (``MaximumConcurrency``): a batch throttled by the function would go back to its queue
+    and spend one of its receives on nothing."""
+    from app import app
+
+    functions = lambda_functions()
+    return {
+        functions[source.name]: {
+            "Properties": {
+                "Events": {
+                    f"{functions[source.name]}SqsEventSource": {
+                        "Properties": {
+                            "ScalingConfig": {
+                                "MaximumConcurrency": _reserved_concurrency(source.name)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for source in app.event_sources
+        if hasattr(source, "queue")
+    }
+
+
 def queue_resources() -> dict:
     """This region's write queue, dead-letter queue and an alarm on dead letters, plus
     what the merge changes in chalice's own resources: the SQS trigger points at the
@@ -237,6 +284,44 @@ def queue_resources() -> dict:
                 "Threshold": 0,
                 "ComparisonOperator": "GreaterThanThreshold",
                 "TreatMissingData": "notBreaching",
+            },
+        },
+        # Webmention verification (chalicelib/linkbacks/queue.py): the same durability
+        # rules; a source that keeps failing is dead-lettered after 5 receives (~15 min).
+        "WebmentionDeadLetterQueue": {
+            "Type": "AWS::SQS::Queue",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "QueueName": settings.webmention_dead_letter_queue,
+                "MessageRetentionPeriod": fourteen_days,
+                "SqsManagedSseEnabled": True,
+            },
+        },
+        "WebmentionQueue": {
+            "Type": "AWS::SQS::Queue",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "QueueName": settings.webmention_queue,
+                "MessageRetentionPeriod": 4 * 24 * 3600,
+                # >= the handler's worst case (3 sources x 10 s fetch limit, plus storing).
+                "VisibilityTimeout": 180,
+                "SqsManagedSseEnabled": True,
+                "RedrivePolicy": {
+                    "deadLetterTargetArn": {"Fn::GetAtt": ["WebmentionDeadLetterQueue", "Arn"]},
+                    "maxReceiveCount": 5,
+                },
+            },
+        },
+        "VerifyWebmentions": {
+            "DependsOn": ["WebmentionQueue"],
+            "Properties": {
+                "Events": {
+                    "VerifyWebmentionsSqsEventSource": {
+                        "Properties": {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
+                    }
+                }
             },
         },
         "StoreQueuedComments": {
@@ -462,6 +547,121 @@ def gateway_responses() -> dict:
     return {"RestAPI": {"Properties": {"DefinitionBody": definition}}}
 
 
+#: API Gateway access log line (JSON). No source IP and no user agent: sidenote stores no
+#: IP address anywhere (keyed hashes only), and its logs are no exception.
+ACCESS_LOG_FORMAT = {
+    "requestId": "$context.requestId",
+    "time": "$context.requestTime",
+    "method": "$context.httpMethod",
+    "route": "$context.resourcePath",
+    "path": "$context.path",
+    "status": "$context.status",
+    "bytes": "$context.responseLength",
+    "latencyMs": "$context.responseLatency",
+    "integrationStatus": "$context.integration.status",
+    "integrationLatencyMs": "$context.integration.latency",
+    "error": "$context.error.responseType",
+    "authorizerError": "$context.authorizer.error",
+    "xrayTraceId": "$context.xrayTraceId",
+}
+
+
+def api_resources() -> dict:
+    """Access logs and X-Ray for chalice's API stage, and what they need.
+
+    - ``ApiAccessLogGroup``: one JSON line per request (:data:`ACCESS_LOG_FORMAT`), kept
+      :data:`LOG_RETENTION_DAYS` days.
+    - ``ApiGatewayAccount``: API Gateway writes logs with a role set once per region and
+      account (``ApiGatewayLogsRole``, AWS's managed policy for exactly that); the API
+      depends on it, so the stage is made after the setting exists. It replaces a role the
+      account may already have in that region, which serves every API there just the same.
+    """
+    prefix = _stage_prefix()
+    return {
+        "ApiAccessLogGroup": {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {
+                "LogGroupName": f"/aws/apigateway/{prefix}api",
+                "RetentionInDays": LOG_RETENTION_DAYS,
+            },
+        },
+        "ApiGatewayLogsRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "apigateway.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                },
+                "ManagedPolicyArns": [
+                    "arn:aws:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+                ],
+            },
+        },
+        "ApiGatewayAccount": {
+            "Type": "AWS::ApiGateway::Account",
+            "Properties": {"CloudWatchRoleArn": {"Fn::GetAtt": ["ApiGatewayLogsRole", "Arn"]}},
+        },
+        "RestAPI": {
+            "DependsOn": ["ApiGatewayAccount"],
+            "Properties": {
+                "TracingEnabled": True,
+                "AccessLogSetting": {
+                    "DestinationArn": {
+                        "Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:"
+                        "${AWS::AccountId}:log-group:${ApiAccessLogGroup}"
+                    },
+                    "Format": json.dumps(ACCESS_LOG_FORMAT, separators=(",", ":")),
+                },
+            },
+        },
+    }
+
+
+def schedule_alarms() -> dict:
+    """An alarm per schedule on any failed run (an hour's ``Errors``): what a dead-letter queue
+    would tell about a scheduled run, without one (see docs/operations.md, Security scan)."""
+    from app import app
+
+    functions = lambda_functions()
+    schedules = [s.name for s in app.event_sources if hasattr(s, "schedule_expression")]
+    return {
+        f"{functions[name]}ErrorsAlarm": {
+            "Type": "AWS::CloudWatch::Alarm",
+            "Properties": {
+                "AlarmDescription": f"sidenote: the {name} schedule failed",
+                "Namespace": "AWS/Lambda",
+                "MetricName": "Errors",
+                "Dimensions": [{"Name": "FunctionName", "Value": {"Ref": functions[name]}}],
+                "Statistic": "Sum",
+                "Period": 3600,
+                "EvaluationPeriods": 1,
+                "Threshold": 0,
+                "ComparisonOperator": "GreaterThanThreshold",
+                "TreatMissingData": "notBreaching",
+            },
+        }
+        for name in sorted(schedules)
+    }
+
+
+def _region_resources() -> dict:
+    """What every region's stack holds (the home region's adds tables, secret, CloudFront)."""
+    return _merged(
+        queue_resources(),
+        queue_triggers(),
+        function_resources(),
+        gateway_responses(),
+        api_resources(),
+        schedule_alarms(),
+    )
+
+
 def home_template(regions: list[str]) -> dict:
     from chalicelib.store.models import ALL_TABLES
 
@@ -492,7 +692,7 @@ def home_template(regions: list[str]) -> dict:
         "Resources": {
             **{_logical(model): global_table(model, regions) for model in ALL_TABLES},
             **secret_resources(regions),
-            **_merged(queue_resources(), function_resources(), gateway_responses()),
+            **_region_resources(),
             **cloudfront_resources(),
         },
         "Outputs": {
@@ -506,7 +706,7 @@ def region_template() -> dict:
     return {
         "AWSTemplateFormatVersion": "2010-09-09",
         "Description": "sidenote region: write queue, dead-letter queue, topics, log groups",
-        "Resources": _merged(queue_resources(), function_resources(), gateway_responses()),
+        "Resources": _region_resources(),
         "Outputs": {"WriteQueueUrl": {"Value": {"Ref": "WriteQueue"}}},
     }
 

@@ -169,3 +169,39 @@ def test_every_stage_may_use_its_own_write_queue_only():
         statement = next(s for s in policy["Statement"] if s.get("Sid") == "WriteQueue")
         assert all(":sidenote-writes" in r for r in statement["Resource"])
         assert "sqs:*" not in statement["Action"]
+
+
+def test_api_access_log_lines_carry_no_ip_address_or_user_agent():
+    """The access log is one JSON object per request; sidenote stores no IP address, so its
+    log format names neither the source IP nor anything derived from the client."""
+    build = _build_module()
+    fields = set(build.ACCESS_LOG_FORMAT.values())
+    assert "$context.requestId" in fields and "$context.status" in fields
+    assert not [f for f in fields if "identity" in f or "sourceIp" in f or "userAgent" in f]
+    home = json.loads((DEPLOY / "home.json").read_text())
+    setting = home["Resources"]["RestAPI"]["Properties"]["AccessLogSetting"]
+    assert json.loads(setting["Format"]) == build.ACCESS_LOG_FORMAT
+
+
+@pytest.mark.slow  # chalice package twice: ~10 s for the module
+def test_packaged_stacks_log_api_access_and_bound_each_functions_concurrency(packaged):
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    functions = _build_module().lambda_functions()
+    for name, stage in (("home", "prod-use1"), ("region", "prod-euw1")):
+        resources = packaged[name][0]["Resources"]
+        api = resources["RestAPI"]
+        assert api["DependsOn"] == ["ApiGatewayAccount"]  # the account's log role comes first
+        assert api["Properties"]["TracingEnabled"] is True
+        destination = api["Properties"]["AccessLogSetting"]["DestinationArn"]["Fn::Sub"]
+        assert destination.endswith(":log-group:${ApiAccessLogGroup}")
+        assert resources["ApiAccessLogGroup"]["Properties"]["RetentionInDays"] == 30
+        reserved = config["stages"][stage]["lambda_functions"]
+        for function, logical in functions.items():
+            properties = resources[logical]["Properties"]
+            limit = reserved[function]["reserved_concurrency"]
+            assert properties["ReservedConcurrentExecutions"] == limit, function
+            for event in properties.get("Events", {}).values():
+                if event["Type"] == "SQS":  # never more invocations than may run at once
+                    assert event["Properties"]["ScalingConfig"]["MaximumConcurrency"] == limit
+        topics = [r for r in resources.values() if r["Type"] == "AWS::SNS::Topic"]
+        assert topics and all(t["Properties"]["KmsMasterKeyId"] == "alias/aws/sns" for t in topics)
