@@ -247,3 +247,44 @@ def test_webmentions_count_against_the_senders_rate_limit(client, mentions, monk
     patch_settings(monkeypatch, rate_limit_per_minute=2)
     answers = [mention(client, f"https://a.example/{n}").status_code for n in range(3)]
     assert answers == [202, 202, 429]
+
+
+def test_the_sqs_handler_dead_letters_an_unreadable_message_and_retries_a_failing_source(
+    client, mentions, source
+):
+    base, handler = source
+    handler.routes["/busy"] = (503, {}, b"later")
+    bodies = ["not json", json.dumps({"site": "myblog", "source": f"{base}/busy",
+                                      "target": f"{ORIGIN}/post-1", "thread": "/post-1"})]  # fmt: skip
+    event = client.events.generate_sqs_event(
+        message_bodies=bodies, queue_name="sidenote-webmentions"
+    )
+    for n, record in enumerate(event["Records"]):
+        record["messageId"] = f"m-{n}"
+    result = client.lambda_.invoke("verify_webmentions", event)
+    # the loopback source is refused in production code (no allowance): nothing to retry
+    assert result.payload == {"batchItemFailures": []}
+    dead = queue.writequeue.client().receive_message(QueueUrl=queue.queue_url(dead_letter=True))
+    assert [m["Body"] for m in dead["Messages"]] == ["not json"]
+    outcome = queue.process([("m-2", bodies[1])],
+                            lambda m: webmention.verify(m, allow_loopback=True))  # fmt: skip
+    assert outcome.failed == ["m-2"]
+
+
+def test_a_source_that_comes_back_after_being_gone_makes_a_new_comment(client, mentions, source):
+    base, handler = source
+    page = H_ENTRY.format(target=f"{ORIGIN}/post-1").encode()
+    handler.routes["/reply"] = (200, {"Content-Type": "text/html"}, page)
+    mention(client, f"{base}/reply")
+    mentions()
+    first = listed(client)["comments"][0]["id"]
+    handler.routes["/reply"] = (404, {}, b"")
+    mention(client, f"{base}/reply")
+    mentions()
+    # republished with new words (the same text again would be held as a duplicate)
+    handler.routes["/reply"] = (200, {"Content-Type": "text/html"},
+                                page.replace(b"Great point", b"Back again, great point"))  # fmt: skip
+    mention(client, f"{base}/reply")
+    mentions()
+    [again] = listed(client)["comments"]
+    assert again["id"] != first and counts(client, "/post-1")["trackbacks"] == {"/post-1": 1}

@@ -28,9 +28,10 @@ def ref_pk(site_id: str, source: str, target: str) -> str:
 def find_ref(site_id: str, source: str, target: str) -> LinkbackRef | None:
     """The reference of a webmention (consistent read), or None when it is new."""
     try:
-        return LinkbackRef.get(ref_pk(site_id, source, target), "#", consistent_read=True)
+        ref = LinkbackRef.get(ref_pk(site_id, source, target), "#", consistent_read=True)
     except LinkbackRef.DoesNotExist:
         return None
+    return ref if ref.comment_id else None  # emptied: its comment was removed
 
 
 def claim_ref(site_id: str, source: str, target: str, comment_id: str, thread: str) -> LinkbackRef:
@@ -38,7 +39,7 @@ def claim_ref(site_id: str, source: str, target: str, comment_id: str, thread: s
     one (whose id the caller must then use)."""
     ref = LinkbackRef(ref_pk(site_id, source, target), "#", comment_id=comment_id, thread=thread)
     try:
-        ref.save(condition=LinkbackRef.pk.does_not_exist())
+        ref.save(condition=LinkbackRef.pk.does_not_exist() | (LinkbackRef.comment_id == ""))
     except PutError as exc:
         existing = find_ref(site_id, source, target)
         if existing is None:
@@ -48,8 +49,12 @@ def claim_ref(site_id: str, source: str, target: str, comment_id: str, thread: s
 
 
 def drop_ref(site_id: str, source: str, target: str) -> None:
-    """Forget a webmention's reference (its comment was removed)."""
-    LinkbackRef(ref_pk(site_id, source, target), "#").delete()
+    """Forget a webmention's comment (it was removed): the reference is emptied, not
+    deleted (no function may delete items of the comments table); a later mention from
+    the same source claims it again for a new comment."""
+    LinkbackRef(ref_pk(site_id, source, target), "#").update(
+        actions=[LinkbackRef.comment_id.set("")]
+    )
 
 
 def update_linkback(
