@@ -143,6 +143,32 @@ def queue_redrive() -> None:
 
 
 @main.group()
+def webmentions() -> None:
+    """The webmention verification queue (SQS) of this region."""
+
+
+@webmentions.command("create")
+def webmentions_create() -> None:
+    """Create the queue and its dead-letter queue if missing (local stacks; AWS: deploy/)."""
+    from chalicelib.linkbacks import queue as mention_queue
+
+    _echo_json(mention_queue.create_queues())
+
+
+@webmentions.command("drain")
+def webmentions_drain() -> None:
+    """Verify queued webmentions now (what the SQS-triggered Lambda does in AWS)."""
+    from chalicelib.linkbacks import queue as mention_queue
+    from chalicelib.linkbacks import webmention
+
+    outcome = mention_queue.drain(webmention.verify)
+    click.echo(
+        f"handled {len(outcome.stored)}, failed {len(outcome.failed)}, "
+        f"dead-lettered {len(outcome.dead_lettered)}"
+    )
+
+
+@main.group()
 def switch() -> None:
     """The operator's read-only switch (takes effect within 30 s, no deploy)."""
 
