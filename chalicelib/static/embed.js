@@ -17,7 +17,7 @@
     sending: 'Sending…', posted: 'Your comment is posted.', removed: 'Your comment was deleted.',
     pending: 'Waiting for approval (only you can see this).', queued: 'Received: it will appear shortly.',
     locked: 'Comments are closed.', rate: 'Too many comments. Try again in {n} s.',
-    failed: '{m} Your text is kept; retrying in {n} s.'
+    failed: '{m} Your text is kept; retrying in {n} s.', mentions: 'Mentions'
   };
 
   // Read once per comment while rendering: a missing key must not cost an exception.
@@ -116,11 +116,11 @@
       const x = await call('GET', `/sites/${enc(site)}/status`), n = x.j.note;
       if (x.j.show_note && n) note.replaceChildren(h('a', { href: safeUrl(n.url) || '#' }, [n.summary]));
     };
-    const more = btn(s.more, () => load(true));
+    const more = btn(s.more, () => load(true)), lbs = h('div', { hidden: true });
     const sorts = ['oldest', 'newest'].map(v => btn(s[v], () => { sort = v; put('sort', v); load(); }));
     const main = form();
     root.replaceChildren(h('section.sn', { 'aria-label': s.title }, [
-      h('div.sn-top', {}, [title, h('div.sn-top', { role: 'group', 'aria-label': s.sort }, sorts)]), live, note, main, list, more]));
+      h('div.sn-top', {}, [title, h('div.sn-top', { role: 'group', 'aria-label': s.sort }, sorts)]), live, note, main, list, more, lbs]));
 
     const find = id => all.find(c => c.id === id);
     const mine = () => get('p:' + ck) || [];
@@ -162,7 +162,15 @@
       sorts.forEach((b, i) => b.setAttribute('aria-pressed', sort === (i ? 'newest' : 'oldest')));
       const kept = mine(), own = kept.filter(c => !find(c.id) && Date.now() - c.t < 864e6);
       if (own.length < kept.length) put('p:' + ck, own.length ? own : null);
-      const cs = all.concat(own), ids = new Set(cs.map(c => c.id)), kids = {};
+      // Linkbacks (trackbacks, webmentions: other sites' pages) get their own compact list.
+      const lb = all.filter(c => c.type && c.type != 'comment' && !c.deleted);
+      lbs.hidden = !lb.length;
+      lbs.replaceChildren(h('h3', {}, [`${s.mentions} (${lb.length})`]), h('ul.sn-l', {}, lb.map(c => {
+        const b = h('div.sn-b.sn-s');
+        b.innerHTML = c.html || ''; // server-sanitised
+        return h('li.sn-c', { id: 'sn-' + c.id }, [h('a', { href: safeUrl(c.website) || '#', rel: 'nofollow ugc noopener' }, [c.author || s.anon]), ' ', h('span.sn-t', {}, [c.type]), b]);
+      })));
+      const cs = all.filter(c => !c.type || c.type == 'comment').concat(own), ids = new Set(cs.map(c => c.id)), kids = {};
       cs.sort((a, b) => a.id < b.id ? -1 : 1);
       for (const c of cs) { const p = ids.has(c.parent) ? c.parent : ''; (kids[p] = kids[p] || []).push(c); }
       if (sort === 'newest' && kids['']) kids[''].reverse();
