@@ -8,7 +8,7 @@
   region able to serve (not down), and the share that found it fully ok;
 - p95 of the probes' canary latency (a write plus a read, ms).
 
-Made once a day by the home region (``@app.schedule`` in ``app.py``), stored 400 days, sent
+Made once a day by the home region (the ``daily_digest`` schedule in ``chalicelib/routes/health.py``), stored 400 days, sent
 to the site's notify address through SNS, and readable at ``GET /sites/{site}/moderation/report``.
 Comment figures come from per-site day counters kept by the comment transactions: no scan.
 """

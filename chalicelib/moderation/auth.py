@@ -2,7 +2,7 @@
 
 How a request is authorised
 1. API Gateway (and ``chalice local``, and ``chalice.test.Client``) runs the built-in
-   authorizer of ``app.py`` on every ``/sites/{site}/moderation/…`` route. It reads
+   authorizer (``chalicelib/routes/moderation.py``) on every ``/sites/{site}/moderation/…`` route. It reads
    ``Authorization: Bearer <key>``; a request without the header is refused by the gateway
    itself (401, before any code runs). The authorizer looks the key up by its SHA-256
    (one GetItem) and *allows* the call with a context: ``status`` = ``ok`` (plus the key's
@@ -11,7 +11,7 @@ How a request is authorised
    Gateway's own 403 with its own body — not the contract's 401 ``Unauthorized`` for an
    unknown key, and invisible to the per-IP throttle below (the authorizer event of a
    TOKEN authorizer carries no source IP).
-2. :func:`guard` (HTTP middleware, registered in ``app.py``) runs for every path with
+2. :func:`guard` (HTTP middleware, ``chalicelib/routes/middleware.py``) runs for every path with
    ``/moderation/`` in it, whatever decorator the route has: it turns ``unknown`` into 401
    ``Unauthorized`` (429 once the source address has failed too often, below), a key of
    another site into 403 ``Forbidden``, and re-checks the key itself when the authorizer

@@ -83,7 +83,7 @@ class Settings:
     public_url: str = ""
     log_level: str = "INFO"
     tracing: bool = False
-    # --- health reports (chalicelib/probes.py, reports.py, digest.py) ---
+    # --- health reports (chalicelib/health: probes, reports, digest) ---
     #: Seconds between probes (the schedule runs every minute; the local probe loop may differ).
     probe_interval: float = 60.0
     #: Consecutive probes that must agree before a region's state changes (hysteresis).

@@ -1,8 +1,8 @@
 """Domain errors. Each class name is the stable ``Code`` of the API contract.
 
 They derive from :class:`chalice.ChaliceUnhandledError` so that Chalice hands them to the
-``errors_to_http`` middleware in ``app.py`` — the one place that turns them into responses
-(Chalice's own view-error path cannot carry headers such as ``Retry-After``).
+``edge`` middleware (``chalicelib/routes/middleware.py``), the one place that turns them
+into responses (Chalice's own view-error path cannot carry headers such as ``Retry-After``).
 """
 
 from __future__ import annotations

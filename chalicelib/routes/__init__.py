@@ -2,5 +2,5 @@
 
 Owns: parsing the request (path, query, headers, body) and shaping the response. Each
 blueprint calls one domain (threads, moderation, health, resilience); none touches a table.
-``app.py`` registers :data:`BLUEPRINTS` and the middleware in :mod:`.middleware`.
+``app.py`` registers each blueprint's ``bp`` and the middleware in :mod:`.middleware`.
 """
