@@ -32,6 +32,8 @@
     (kids || []).forEach(k => k != null && e.append(k));
     return e;
   };
+  // The one HTML sink: a comment's html, sanitised by the server.
+  const sink = (e, c) => { e.innerHTML = c.html || ''; return e; };
   const btn = (label, fn, cls) => h('button' + (cls || ''), { type: 'button', onclick: fn }, [label]);
   const fill = (s, n) => String(s).replace('{n}', n);
   const label = (n, s) => n === 0 ? s.zero : n === 1 ? s.one : fill(s.many, n);
@@ -166,8 +168,7 @@
       const lb = all.filter(c => c.type && c.type != 'comment' && !c.deleted);
       lbs.hidden = !lb.length;
       lbs.replaceChildren(h('h3', {}, [`${s.mentions} (${lb.length})`]), h('ul.sn-l', {}, lb.map(c => {
-        const b = h('div.sn-b.sn-s');
-        b.innerHTML = c.html || ''; // server-sanitised
+        const b = sink(h('div.sn-b.sn-s'), c);
         return h('li.sn-c', { id: 'sn-' + c.id }, [h('a', { href: safeUrl(c.website) || '#', rel: 'nofollow ugc noopener' }, [c.author || s.anon]), ' ', h('span.sn-t', {}, [c.type]), b]);
       })));
       const cs = all.filter(c => !c.type || c.type == 'comment').concat(own), ids = new Set(cs.map(c => c.id)), kids = {};
@@ -208,7 +209,7 @@
       tm.textContent = when(c.created);
       if (c.edited) top.append(h('span.sn-t', {}, [s.edited]));
       if (c.status) body.before(h('p.sn-p', {}, [s[c.status]]));
-      body.innerHTML = c.html || ''; // server-sanitised
+      sink(body, c);
       if (!meta.locked && !c.status) acts.append(btn(s.reply, () => open(c, li, 'r')));
       if (tok && c.status !== 'queued' && new Date(tok.u) > new Date()) {
         acts.append(btn(s.edit, () => open(c, li, 'e', tok)), btn(sure.has(c.id) ? s.sure : s.del, e => del(c, tok, e.target)));
