@@ -20,8 +20,10 @@
     failed: '{m} Your text is kept; retrying in {n} s.', mentions: 'Mentions'
   };
 
-  // Read once per comment while rendering: a missing key must not cost an exception.
+  // Storage that throws (disabled, sandboxed) reads as empty.
   const get = k => { try { const v = localStorage['sidenote:' + k]; return v ? JSON.parse(v) : null; } catch (e) { return null; } };
+  // The keys held, read once per render: a read per comment costs more than the rest of it.
+  const stored = () => { try { return new Set(Object.keys(localStorage)); } catch (e) { return new Set(); } };
   const put = (k, v) => {
     try { v == null ? localStorage.removeItem('sidenote:' + k) : localStorage['sidenote:' + k] = JSON.stringify(v); } catch (e) { }
   };
@@ -175,6 +177,7 @@
       cs.sort((a, b) => a.id < b.id ? -1 : 1);
       for (const c of cs) { const p = ids.has(c.parent) ? c.parent : ''; (kids[p] = kids[p] || []).push(c); }
       if (sort === 'newest' && kids['']) kids[''].reverse();
+      keys = stored();
       // Built detached, then one insertion into the page.
       const branch = (p, into) => {
         for (const c of kids[p] || []) {
@@ -193,12 +196,13 @@
     // A comment's markup is built once and cloned for each comment (cheaper than building it).
     const skel = h('li.sn-c', {}, [h('article', {}, [
       h('div.sn-h', {}, [h('span.sn-av', { 'aria-hidden': 'true' }), h('b'), h('a.sn-t', {}, [h('time')])]),
-      h('div.sn-b'), h('div.sn-a')])]);
+      h('div.sn-b'), h('div.sn-a')])]), reply = btn(s.reply);
+    let keys;
     const item = c => {
       if (c.deleted) return h('li.sn-c', { id: 'sn-' + c.id }, [h('p.sn-x', {}, [s.deleted])]);
       const li = skel.cloneNode(true), art = li.firstChild, top = art.firstChild, [av, who, ln] = top.children;
       const body = art.children[1], acts = art.lastChild, tm = ln.firstChild;
-      const tok = get('t:' + c.id), a = c.author || s.anon, url = safeUrl(c.website);
+      const tok = keys.has('sidenote:t:' + c.id) && get('t:' + c.id), a = c.author || s.anon, url = safeUrl(c.website);
       li.id = 'sn-' + c.id;
       av.textContent = ([...a.trim()][0] || '?').toUpperCase();
       av.style.setProperty('--h', (parseInt(String(c.avatar).slice(0, 4), 16) || 0) % 360);
@@ -210,7 +214,7 @@
       if (c.edited) top.append(h('span.sn-t', {}, [s.edited]));
       if (c.status) body.before(h('p.sn-p', {}, [s[c.status]]));
       sink(body, c);
-      if (!meta.locked && !c.status) acts.append(btn(s.reply, () => open(c, li, 'r')));
+      if (!meta.locked && !c.status) acts.appendChild(reply.cloneNode(true)).onclick = () => open(c, li, 'r');
       if (tok && c.status !== 'queued' && new Date(tok.u) > new Date()) {
         acts.append(btn(s.edit, () => open(c, li, 'e', tok)), btn(sure.has(c.id) ? s.sure : s.del, e => del(c, tok, e.target)));
       }
