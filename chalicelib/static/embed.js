@@ -264,8 +264,15 @@
         const n = x.j.comment || x.j;
         update(c.id, o => { o.html = n.html; o.edited = n.edited || 1; });
         put('t:' + c.id, Object.assign(tok, { x: ta.value }));
+        const held = n.status === 'pending' && find(c.id);
+        if (held) { // the edit went back to the moderators: only its author sees it now
+          all = all.filter(o => o.id !== c.id);
+          meta.count -= meta.count > 0;
+          put('p:' + ck, mine().concat(Object.assign(held, { status: 'pending', t: Date.now() })));
+        }
         close(c);
         render();
+        if (held) live.textContent = s.pending;
       };
       return f;
     };
