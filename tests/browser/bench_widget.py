@@ -96,9 +96,6 @@ SCRIPT_PROBE = """
 })();
 """.replace("__THREAD_ENTRY__", THREAD_ENTRY)
 RENDERED = "sidenote-bench: rendered"
-#: Chromium's own pages opened with every new window (the omnibox popup's WebUI renderer) keep
-#: a core busy for half a second, while the page is timed: not the widget's, so not timed.
-BENCH_ARGS = ["--disable-features=WebUIOmniboxPopup,WebUIOmniboxFullPopup"]
 
 
 def seed(api: Api, site: str, comments: int) -> str:
@@ -260,7 +257,7 @@ def main(argv: list[str]) -> int:
 
     result: dict = {}
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS + BENCH_ARGS)
+        browser = pw.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
         try:
             result["script"] = [
                 measure_script(browser, n, args.runs, args.embed) for n in (100, 500)

@@ -16,6 +16,8 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # Every new context otherwise opens the omnibox popup's page, a second busy renderer.
+    "--disable-features=WebUIOmniboxPopup,WebUIOmniboxFullPopup",
 ]
 
 
