@@ -174,13 +174,21 @@ def test_thread_meta_takes_the_first_title_and_url(site):
         "url": "https://blog.example/a",
         "locked": False,
         "count": 2,
+        "linkbacks": 0,
     }
 
 
 def test_unknown_thread_lists_empty_with_count_zero(site):
     page = listed(site, "/never")
     assert page == {
-        "thread": {"key": "/never", "title": None, "url": None, "locked": False, "count": 0},
+        "thread": {
+            "key": "/never",
+            "title": None,
+            "url": None,
+            "locked": False,
+            "count": 0,
+            "linkbacks": 0,
+        },
         "comments": [],
         "cursor": None,
     }

@@ -85,6 +85,7 @@ def test_get_comments_of_a_thread_returns_thread_comments_and_cursor(client):
         "url": "https://blog.example/2009/02/outage.html",
         "locked": False,
         "count": 1,
+        "linkbacks": 0,
     }
     (comment,) = page["comments"]
     assert set(comment) == {
@@ -97,7 +98,9 @@ def test_get_comments_of_a_thread_returns_thread_comments_and_cursor(client):
         "created",
         "edited",
         "deleted",
+        "type",
     }
+    assert comment["type"] == "comment"
     assert comment["id"] == posted["comment"]["id"]
     assert len(comment["id"]) == 26
     assert comment["parent"] is None
@@ -474,7 +477,10 @@ def test_get_counts_echoes_keys_as_given(client):
     query = urlencode([("thread", "/a/"), ("thread", "/a"), ("thread", "/b"), ("thread", "/a")])
     response = client.http.get(f"/sites/myblog/counts?{query}")
     assert response.status_code == 200
-    assert body_of(response) == {"counts": {"/a/": 2, "/a": 2, "/b": 0}}
+    assert body_of(response) == {
+        "counts": {"/a/": 2, "/a": 2, "/b": 0},
+        "trackbacks": {"/a/": 0, "/a": 0, "/b": 0},
+    }
     assert "stale-if-error=" in header(response, "Cache-Control")
     assert header(response, "ETag")
 
@@ -485,7 +491,7 @@ def test_post_counts_echoes_keys_as_given(client):
         "/sites/myblog/counts", headers=JSON, body=json.dumps({"threads": ["/a/", "/a", "/a"]})
     )
     assert response.status_code == 200
-    assert body_of(response) == {"counts": {"/a/": 1, "/a": 1}}
+    assert body_of(response) == {"counts": {"/a/": 1, "/a": 1}, "trackbacks": {"/a/": 0, "/a": 0}}
 
 
 def test_counts_etag_gives_304(client):
