@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 import pytest
 
 from chalicelib.linkbacks import queue, webmention
-from chalicelib.resilience import writequeue
+from chalicelib.resilience import durable, writequeue
 from chalicelib.store import sites
 from tests.linkback_support import serve
 from tests.support import ORIGIN, patch_settings
@@ -264,7 +264,7 @@ def test_the_sqs_handler_dead_letters_an_unreadable_message_and_retries_a_failin
     result = client.lambda_.invoke("verify_webmentions", event)
     # the loopback source is refused in production code (no allowance): nothing to retry
     assert result.payload == {"batchItemFailures": []}
-    dead = queue.writequeue.client().receive_message(QueueUrl=queue.queue_url(dead_letter=True))
+    dead = durable.client().receive_message(QueueUrl=queue.queue_url(dead_letter=True))
     assert [m["Body"] for m in dead["Messages"]] == ["not json"]
     outcome = queue.process([("m-2", bodies[1])],
                             lambda m: webmention.verify(m, allow_loopback=True))  # fmt: skip
