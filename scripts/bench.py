@@ -537,6 +537,130 @@ def part_timing(requests: int) -> None:
                 print(f"{name:<34}{total:>10.0f}{db:>13.0f}{app_only:>9.0f}")
 
 
+# --- 6. migration: a big Disqus export into DynamoDB Local -----------------------------------
+
+
+def write_disqus_export(path: Path, comments: int, *, seed: int = 9) -> tuple[int, int]:
+    """Stream a generated Disqus export of ``comments`` posts to ``path``: threads of
+    varied sizes (about 40 comments on average, a few of thousands), a quarter of posts
+    replies to an earlier post of their thread, 3 % spam, 2 % deleted, e-mails for most
+    authors. Posts are listed thread by thread, as exports usually are. Returns
+    (threads, posts)."""
+    import random
+    from datetime import UTC, datetime, timedelta
+    from xml.sax.saxutils import escape
+
+    rng = random.Random(seed)
+    sizes: list[int] = []
+    while sum(sizes) < comments:
+        sizes.append(max(1, int(rng.lognormvariate(3.0, 1.1))))
+    sizes[-1] -= sum(sizes) - comments
+    start = datetime(2008, 1, 1, tzinfo=UTC)
+    words = ["sidenote", "comments", "outage", "archive", "thread", "reply", "blog",
+             "migration", "haloscan", "disqus", "export", "counts", "widget", "spam"]  # fmt: skip
+    with open(path, "w", encoding="utf-8") as out:
+        out.write('<?xml version="1.0" encoding="utf-8"?>\n<disqus xmlns="http://disqus.com" '
+                  'xmlns:dsq="http://disqus.com/disqus-internals">\n')  # fmt: skip
+        for t in range(len(sizes)):
+            identifier = f"post-{t}" if t % 3 else ""  # a third by URL path only
+            out.write(f'<thread dsq:id="t{t}"><id>{identifier}</id><forum>bench</forum>'
+                      f"<link>{ORIGIN}/{2008 + t % 15}/post-{t}.html</link>"
+                      f"<title>Post number {t}</title><createdAt>2008-01-01T00:00:00Z</createdAt>"
+                      "</thread>\n")  # fmt: skip
+        post = 0
+        for t, size in enumerate(sizes):
+            first = post
+            when = start + timedelta(hours=t * 7)
+            for _ in range(size):
+                when += timedelta(minutes=rng.randint(1, 600))
+                text = " ".join(rng.choice(words) for _ in range(rng.randint(8, 60)))
+                roll = rng.random()
+                spam, deleted = roll < 0.03, 0.03 <= roll < 0.05
+                parent = ""
+                if post > first and rng.random() < 0.25:
+                    parent = f'<parent dsq:id="p{rng.randint(first, post - 1)}"/>'
+                person = rng.randint(0, 20_000)
+                email = f"<email>reader{person}@example.org</email>" if person % 4 else ""
+                out.write(
+                    f'<post dsq:id="p{post}"><id/><message><![CDATA[<p>{escape(text)}</p>]]>'
+                    f"</message><createdAt>{when:%Y-%m-%dT%H:%M:%SZ}</createdAt>"
+                    f"<isDeleted>{str(deleted).lower()}</isDeleted>"
+                    f"<isSpam>{str(spam).lower()}</isSpam><author>{email}"
+                    f"<name>Reader {person}</name><isAnonymous>false</isAnonymous></author>"
+                    f"<ipAddress>192.0.2.{person % 250}</ipAddress>"
+                    f'<thread dsq:id="t{t}"/>{parent}</post>\n'
+                )
+                post += 1
+        out.write("</disqus>\n")
+    return len(sizes), post
+
+
+def _cpu_seconds(database: Any) -> float:
+    """CPU time (user + system) the database process has used so far (0 when unknown)."""
+    try:
+        fields = Path(f"/proc/{database.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (AttributeError, OSError, IndexError, ValueError):
+        return 0.0
+
+
+def bench_migrate(comments: int, workers: int) -> None:
+    """``sidenote import disqus`` of a generated export into DynamoDB Local (started here,
+    in memory), in its own process: comments/s and that process's peak RSS."""
+    import tempfile
+
+    heading(f"Migration: a {comments:,}-comment Disqus export into a local DynamoDB")
+    database, endpoint, backend = _start_database()
+    if not endpoint:
+        print("no local DynamoDB: skipped")
+        return
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import devstack
+
+    try:
+        with tempfile.TemporaryDirectory(prefix="sidenote-bench-") as tmp:
+            source, report_path = Path(tmp) / "disqus.xml", Path(tmp) / "report.json"
+            began = time.monotonic()
+            threads, posts = write_disqus_export(source, comments)
+            size = source.stat().st_size / 1e6
+            print(f"file: {posts:,} posts in {threads:,} threads, {size:.0f} MB, "
+                  f"written in {time.monotonic() - began:.1f} s; into {backend}")  # fmt: skip
+            env = {**devstack.stack_env(endpoint), **BENCH_ENV, "SIDENOTE_TABLE_PREFIX": "mig-"}
+            devstack.cli(env, "tables", "create")
+            devstack.cli(env, "site", "create", SITE_ID, "--name", "Bench", "--origin", ORIGIN)
+            command = [sys.executable, "-m", "sidenote_cli", "import", "disqus", str(source),
+                       "--site", SITE_ID, "--report", str(report_path),
+                       "--workers", str(workers)]  # fmt: skip
+            began, db_cpu = time.monotonic(), _cpu_seconds(database)
+            child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+            _, status, usage = os.wait4(child.pid, 0)
+            child.returncode = os.waitstatus_to_exitcode(status)
+            wall = time.monotonic() - began
+            if child.returncode != 0 and not report_path.exists():
+                print(f"the import failed (exit {child.returncode})")
+                return
+            report = json.loads(report_path.read_text())
+            stored = report["imported"] + report["tombstones"]
+            print(f"outcome: {report['outcome']}; imported {report['imported']:,} "
+                  f"({', '.join(f'{n:,} {s}' for s, n in sorted(report['by_status'].items()))}),"
+                  f" tombstones {report['tombstones']}, rejected {report['rejected']}, "
+                  f"workers {workers}")  # fmt: skip
+            print(f"  import run (check + store)    {report['seconds']:8.1f} s   "
+                  f"{report['imported'] / max(report['seconds'], 1e-9):8.0f} comments/s"
+                  "   (target >= 1,000)")  # fmt: skip
+            print(f"  whole process (with start-up) {wall:8.1f} s   "
+                  f"{stored / max(wall, 1e-9):8.0f} comments/s")  # fmt: skip
+            print(f"  CPU: importer {usage.ru_utime + usage.ru_stime:.1f} s, database "
+                  f"{_cpu_seconds(database) - db_cpu:.1f} s (a shared machine's other load "
+                  "slows both)")  # fmt: skip
+            # ru_maxrss is in KiB on Linux
+            print(f"  peak RSS of the importing process {usage.ru_maxrss / 1024:6.0f} MB"
+                  "   (target < 150 MB)")  # fmt: skip
+    finally:
+        if database is not None:
+            database.stop()
+
+
 # --- orchestration ---------------------------------------------------------------------------
 
 
@@ -708,7 +832,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--part",
-        choices=["all", "import", "package", "widget", "roundtrips", "timing"],
+        choices=["all", "import", "package", "widget", "roundtrips", "timing", "migrate"],
         default="all",
     )
     parser.add_argument("--runs", type=int, default=9, help="interpreters per import figure")
@@ -720,6 +844,10 @@ def main() -> None:
         "--package-runs", type=int, default=7, help="interpreters per package figure"
     )
     parser.add_argument("--embed", help="time this widget file instead of embed.min.js")
+    parser.add_argument(
+        "--comments", type=int, default=200_000, help="comments in the migration's Disqus file"
+    )
+    parser.add_argument("--workers", type=int, default=4, help="the migration's --workers")
     args = parser.parse_args()
     if args.part == "roundtrips":
         part_round_trips(args.backend)
@@ -739,6 +867,8 @@ def main() -> None:
         bench_package(args.package_runs, args.package_zip)
     if args.part == "widget":
         bench_widget(args.embed)
+    if args.part == "migrate":
+        bench_migrate(args.comments, args.workers)
     if args.part != "all":
         return
     database, endpoint, backend = _start_database()
@@ -753,6 +883,7 @@ def main() -> None:
     if not args.no_timing:
         _child("timing", _child_env(), "--requests", str(args.requests))
         bench_widget(args.embed)
+    bench_migrate(args.comments, args.workers)
 
 
 if __name__ == "__main__":

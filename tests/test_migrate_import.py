@@ -135,15 +135,15 @@ def test_an_import_that_crashes_midway_resumes_without_duplicates(site, tmp_path
 
     monkeypatch.setattr(importer, "ATTEMPTS", 2)
     monkeypatch.setattr(importer.time, "sleep", lambda s: None)
-    real_store, calls = posting.store, []
+    real_store, calls = posting.store_imported_batch, []
 
-    def failing_store(prepared):
-        calls.append(prepared.id)
-        if len(calls) > 4:
+    def failing_store(batch, *args):
+        calls.append([prepared.id for prepared in batch])
+        if len(calls) > 2:
             raise PutError("the table went away")
-        return real_store(prepared)
+        return real_store(batch, *args)
 
-    monkeypatch.setattr(posting, "store", failing_store)
+    monkeypatch.setattr(posting, "store_imported_batch", failing_store)
     out = tmp_path / "crash.json"
     result = run("import", "disqus", str(DISQUS), "--site", "myblog", "--report", str(out),
                  "--workers", "1")  # fmt: skip
@@ -153,7 +153,7 @@ def test_an_import_that_crashes_midway_resumes_without_duplicates(site, tmp_path
     assert 0 < crashed["imported"] < 9
     counts_are_exact()  # what was stored is counted, nothing else
 
-    monkeypatch.setattr(posting, "store", real_store)
+    monkeypatch.setattr(posting, "store_imported_batch", real_store)
     resumed = imported(tmp_path, "disqus", DISQUS)
 
     assert resumed["outcome"] == "complete", resumed

@@ -15,13 +15,20 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Set
 from typing import Any
 
 from ulid import ULID
 
 from chalicelib.moderation import notify
 from chalicelib.platform import clock, config, tokens
-from chalicelib.platform.errors import Banned, InvalidComment, RateLimited, ReadOnly
+from chalicelib.platform.errors import (
+    Banned,
+    InvalidComment,
+    RateLimited,
+    ReadOnly,
+    SidenoteError,
+)
 from chalicelib.platform.logs import logger
 from chalicelib.platform.validation import (
     EMAIL,
@@ -214,6 +221,39 @@ def store(prepared: PreparedComment) -> tuple[int, dict[str, Any]]:
     if prepared.status == "pending" and not prepared.imported:
         notify.held(prepared.site, prepared.thread)  # never raises
     return result
+
+
+#: Imported comments of one thread split into batches that each fit one transaction (in
+#: store order: parents before their replies); see :func:`store_imported_batch`.
+imported_batches = comments.imported_batches
+
+
+def store_imported_batch(
+    batch: list[PreparedComment], known: Set[str] = frozenset()
+) -> list[int | SidenoteError]:
+    """Store imported comments of one thread (one batch of :func:`imported_batches`, parents
+    before replies) in one transaction; return each comment's outcome: 201 stored, 200
+    stored before, or the error that refused it (ParentNotFound).
+
+    Same effects as :func:`store` of each in turn (counter, day figures, parents' reply
+    flags, known authors — but ``known``: addresses whose known-author item the caller has
+    stored already), in one write. When the batch is refused because some of its
+    comments were stored before (a re-run, a resumed run) or a parent is missing, each
+    comment goes through :func:`store` instead: those stored before are skipped, the rest
+    stored, so counts move exactly once. Storage errors propagate (nothing of the batch
+    was written by this call's transaction; a retry is safe).
+    """
+    try:
+        comments.store_imported_batch(batch, known)
+    except comments.BatchRefused:
+        outcomes: list[int | SidenoteError] = []
+        for prepared in batch:
+            try:
+                outcomes.append(store(prepared)[0])
+            except SidenoteError as exc:
+                outcomes.append(exc)
+        return outcomes
+    return [201] * len(batch)
 
 
 def _answer_guards(prepared: PreparedComment, guards: set[str]) -> PreparedComment:

@@ -1,4 +1,4 @@
-"""``sidenote import``: a source file into a site, through the posting path's ``store``.
+"""``sidenote import``: a source file into a site, through the posting path.
 
 Two passes over the file, each streaming:
 
@@ -7,22 +7,27 @@ Two passes over the file, each streaming:
    and thread (three integers packed into one), so that replies know their parent's id.
 2. **Store**: each comment is prepared (:func:`posting.prepare_imported`: source status,
    time, author kept; HTML sanitised; e-mail and IP stored like native ones) and stored
-   with :func:`posting.store` — one transaction that writes the comment only if its id is
-   new and moves the thread's count and the site's day figures with it. Ids are derived
+   with :func:`posting.store_imported_batch` — the comments of one thread, up to a
+   transaction's worth, in one transaction that writes each comment only if its id is new
+   and moves the thread's count and the site's day figures with them (a batch that meets
+   comments stored before goes through :func:`posting.store` one by one). Ids are derived
    from (site, format, source id) and the source time, so a re-run or a run resumed after
    a crash stores nothing twice and counts nothing twice.
 
 Parents are stored before their replies: a reply that comes before its parent in the file
 waits (in memory, only such replies) until the parent is stored. A reply whose parent is
 missing, rejected or in another thread hangs under a tombstone (a ``deleted`` comment made
-for it), never dropped. Comments are stored in batches; a batch's threads are stored
-side by side (``workers``), each thread in file order; storage errors are retried with
-backoff, and a run that still fails stops with a report (run it again to resume).
+for it), never dropped. The file is read in windows of ``batch`` comments; a window's
+comments are grouped by thread (files usually list a thread's comments together), its
+threads stored side by side (``workers``), each thread in file order; storage errors are
+retried with backoff, and a run that still fails stops with a report (run it again to
+resume). Memory holds the index and one window, however big the file.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -40,7 +45,7 @@ from sidenote_cli.migrate.keys import thread_key
 from sidenote_cli.migrate.report import Report
 from sidenote_cli.migrate.source import SourceComment, SourceError
 
-BATCH = 25
+BATCH = 1000
 WORKERS = 4
 ATTEMPTS = 6
 NO_THREAD = (1 << 24) - 1
@@ -84,14 +89,17 @@ class Importer:
         batch: int = BATCH,
         progress: Callable[[int], None] | None = None,
         on_checked: Callable[[int], None] | None = None,
-        store: Callable[[PreparedComment], tuple[int, dict[str, Any]]] | None = None,
+        store_batch: Callable[..., list[int | SidenoteError]] | None = None,
     ) -> None:
         self.site, self.fmt, self.path, self.parse = site, fmt, path, parse
         self.mapping = mapping or {}
         self.dry_run, self.workers, self.batch = dry_run, max(1, workers), max(1, batch)
         self.progress = progress or (lambda n: None)
         self.on_checked = on_checked or (lambda n: None)
-        self.store = store or posting.store
+        self.store_batch = store_batch or posting.store_imported_batch
+        self.lock = threading.Lock()
+        #: Addresses whose known-author item this run has stored (written once a run).
+        self.known_authors: set[str] = set()
         self.report = Report(format=fmt, file=str(path), site=site.id, dry_run=dry_run)
         #: source id hash → ordinal << 66 | ms << 24 | thread number
         self.index: dict[int, int] = {}
@@ -161,7 +169,14 @@ class Importer:
                         pending.extend(self.released)
                         self.released = []
                     if len(pending) >= self.batch:
-                        pending = self._flush(pool, pending)
+                        # the last thread likely goes on: kept for the next window whole
+                        last = pending[-1].key
+                        tail = [item for item in pending if item.key == last]
+                        if len(tail) < len(pending):
+                            ahead = [item for item in pending if item.key != last]
+                            pending = tail + self._flush(pool, ahead)
+                        else:
+                            pending = self._flush(pool, pending)
                 while pending or self.waiting:
                     if not pending:  # parents never stored (a cycle): orphans now
                         for children in self.waiting.values():
@@ -230,12 +245,58 @@ class Importer:
         return released
 
     def _store_thread(self, items: list[_Item]) -> None:
+        """Prepare a thread's items in order (a reply's parent is known, or a tombstone
+        made, before the reply), then store them a transaction's worth at a time."""
+        batch: list[PreparedComment] = []
+        owners: dict[str, _Item | None] = {}  # prepared id → its item (None: a tombstone)
         for item in items:
-            self._store_one(item)
-            self.progress(1)
+            comment = item.comment
+            try:
+                parent = self._parent_id(item, batch, owners)
+                prepared = posting.prepare_imported(
+                    self.site, item.key, source=self.fmt, source_id=comment.source_id,
+                    created=self._own_ms(item) / 1000, text=comment.text,
+                    is_html=comment.is_html, markdown=comment.markdown,
+                    source_status=comment.status, kind=comment.kind, parent=parent,
+                    author=comment.author, email=comment.email, website=comment.website,
+                    ip=comment.ip, title=comment.thread_title, url=comment.thread_url,
+                )  # fmt: skip
+            except SidenoteError as exc:
+                self._reject(item, exc)
+                continue
+            batch.append(prepared)
+            owners[prepared.id] = item
+        for chunk in posting.imported_batches(batch, self.known_authors):
+            outcomes = self._save(chunk)
+            with self.lock:
+                self.known_authors.update(
+                    p.email for p, outcome in zip(chunk, outcomes, strict=True)
+                    if p.email and p.status == "approved" and outcome in {200, 201}
+                )  # fmt: skip
+            for prepared, outcome in zip(chunk, outcomes, strict=True):
+                item = owners[prepared.id]
+                if item is None:
+                    if outcome == 201:
+                        self.report.tombstone(prepared.thread)
+                elif isinstance(outcome, SidenoteError):
+                    self._reject(item, outcome)
+                elif outcome == 200:
+                    self.report.duplicate(item.key)
+                    self.progress(1)
+                else:
+                    self.report.stored(item.key, prepared.status, prepared.type)
+                    self.progress(1)
 
-    def _parent_id(self, item: _Item) -> str | None:
-        """The sidenote id of the item's parent, making a tombstone when it needs one."""
+    def _reject(self, item: _Item, exc: SidenoteError) -> None:
+        comment = item.comment
+        self.rejected.add(_h(comment.source_id))
+        self.report.reject(item.key, comment.source_id, comment.where, exc.message)
+        self.progress(1)
+
+    def _parent_id(
+        self, item: _Item, batch: list[PreparedComment], owners: dict[str, _Item | None]
+    ) -> str | None:
+        """The sidenote id of the item's parent; a tombstone it needs joins ``batch``."""
         comment = item.comment
         if not comment.parent_id:
             return None
@@ -258,45 +319,27 @@ class Importer:
             self.site, item.key, source=self.fmt, source_id=source_id, created=ms / 1000,
             text="", is_html=True, source_status="deleted",
         )  # fmt: skip
-        if prepared.id not in self.tombstones:
+        with self.lock:
+            new = prepared.id not in self.tombstones
             self.tombstones.add(prepared.id)
-            if self._save(prepared) == 201:
-                self.report.tombstone(item.key)
+        if new:
+            batch.append(prepared)
+            owners[prepared.id] = None
         return prepared.id
 
     def _own_ms(self, item: _Item) -> int:
         found = self._lookup(item.comment.source_id)
         return found[1] if found and found[0] == item.ordinal else max(0, _ms(item.comment))
 
-    def _store_one(self, item: _Item) -> None:
-        comment = item.comment
-        try:
-            parent = self._parent_id(item)
-            prepared = posting.prepare_imported(
-                self.site, item.key, source=self.fmt, source_id=comment.source_id,
-                created=self._own_ms(item) / 1000, text=comment.text, is_html=comment.is_html,
-                markdown=comment.markdown, source_status=comment.status, kind=comment.kind,
-                parent=parent, author=comment.author, email=comment.email,
-                website=comment.website, ip=comment.ip, title=comment.thread_title,
-                url=comment.thread_url,
-            )  # fmt: skip
-            outcome = self._save(prepared)
-        except SidenoteError as exc:
-            self.rejected.add(_h(comment.source_id))
-            self.report.reject(item.key, comment.source_id, comment.where, exc.message)
-            return
-        if outcome == 200:
-            self.report.duplicate(item.key)
-        else:
-            self.report.stored(item.key, prepared.status, prepared.type)
-
-    def _save(self, prepared: PreparedComment) -> int:
-        """Store (201), or find it stored before (200); a dry run stores nothing (201)."""
+    def _save(self, batch: list[PreparedComment]) -> list[int | SidenoteError]:
+        """Store one transaction's batch: per comment 201 (stored), 200 (stored before) or
+        the error that refused it; a dry run stores nothing (201 each). Storage errors are
+        retried (the batch is all or nothing, and idempotent)."""
         if self.dry_run:
-            return 201
+            return [201] * len(batch)
         for attempt in range(ATTEMPTS):
             try:
-                return self.store(prepared)[0]
+                return self.store_batch(batch, self.known_authors)
             except replicas.STORAGE_ERRORS as exc:
                 if attempt + 1 == ATTEMPTS:
                     raise ImportStopped(f"storage keeps failing: {exc!r}"[:300]) from exc

@@ -3,7 +3,8 @@
 Reads (:mod:`.reads`): thread pages (one Query), counts (one BatchGetItem), feeds, lookups
 by id, moderation listings. Writes (:mod:`.writes`): a new comment, an author's edit and
 delete, a moderator's status change, edit and lock — each one transaction with the
-counter and flags it affects. Views (:mod:`.views`) say what the API shows of an item.
+counter and flags it affects; imported comments of one thread in batches, one
+transaction per batch. Views (:mod:`.views`) say what the API shows of an item.
 Key layout: :mod:`.keys`. A site's day figures (comments per day by status) ride in the
 same transactions, so reports never scan. The health probe's canaries and queue length:
 :mod:`.canary`.
@@ -32,14 +33,17 @@ from chalicelib.store.comments.reads import (
 from chalicelib.store.comments.records import PreparedComment
 from chalicelib.store.comments.views import moderator_view, public_view, thread_view
 from chalicelib.store.comments.writes import (
+    BatchRefused,
     Changed,
     GuardRefused,
     change_status,
     erase,
     fingerprint_owner,
+    imported_batches,
     moderator_edit,
     replace_text,
     set_locked,
+    store_imported_batch,
     store_new,
 )
 from chalicelib.store.models import Comment
@@ -49,6 +53,7 @@ __all__ = [
     "COMMENT_PREFIX",
     "MAX_COUNT_THREADS",
     "META_SK",
+    "BatchRefused",
     "Changed",
     "Comment",
     "GuardRefused",
@@ -61,6 +66,7 @@ __all__ = [
     "erase",
     "find",
     "fingerprint_owner",
+    "imported_batches",
     "latest",
     "list_thread",
     "moderator_edit",
@@ -72,6 +78,7 @@ __all__ = [
     "ready_canary",
     "replace_text",
     "set_locked",
+    "store_imported_batch",
     "store_new",
     "thread_counts",
     "thread_meta",
