@@ -16,6 +16,11 @@
    first and last comment (100 and 500 comments, answered from memory), and navigation → first
    comment painted for 100 comments on loopback beside the server's time for the thread
    request (``tests/browser/bench_widget.py``). ``--embed`` times another widget file.
+6. Migration (``--part migrate``; the default run ends with it): a generated Disqus export of
+   ``--comments`` (200,000) comments, streamed to a temporary file, imported with
+   ``sidenote import`` (``--workers``) into DynamoDB Local in its own process: comments/s,
+   CPU of the importer and of the database, and the importer's peak RSS (targets: at least
+   1,000 comments/s, under 150 MB). ``--part import`` is the cold-start import *time* above.
 
 Each part that imports ``chalicelib`` runs in its own interpreter, because settings (the
 endpoint, the table prefix) are read once at import. ``tests/test_bench_smoke.py`` runs the
