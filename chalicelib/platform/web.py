@@ -114,7 +114,9 @@ def route_error(request: Request, response: Response) -> Response:
             body = json.loads(response.body)
         except ValueError:
             body = {}
-    message = str(body.get("Message") or "The request was refused.") if isinstance(body, dict) else ""
+    message = (
+        str(body.get("Message") or "The request was refused.") if isinstance(body, dict) else ""
+    )
     code = str(body.get("Code") or "InvalidRequest") if isinstance(body, dict) else ""
     headers = {k: v for k, v in (response.headers or {}).items() if k.lower() != "content-type"}
     return render(code, message, response.status_code, headers)

@@ -291,7 +291,9 @@ def components() -> dict[str, dict[str, Schema]]:
         ),
         "WebmentionAccepted": obj(
             status=string(enum=["queued"]),
-            source=string(), target=string(), thread=THREAD_KEY,
+            source=string(),
+            target=string(),
+            thread=THREAD_KEY,
         ),
         # --- moderation (requests) ---
         "BulkRequest": obj(

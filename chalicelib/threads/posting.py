@@ -294,7 +294,12 @@ def post(
     """
     try:
         prepared = prepare(
-            site, key, new, ip=ip, idempotency_key=idempotency_key, body_hash=body_hash,
+            site,
+            key,
+            new,
+            ip=ip,
+            idempotency_key=idempotency_key,
+            body_hash=body_hash,
             type=type,
         )
     except RateLimited:

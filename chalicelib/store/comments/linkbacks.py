@@ -11,12 +11,10 @@ comment the next attempt stores with the same id — never two comments.
 
 from __future__ import annotations
 
-from pynamodb.exceptions import PutError, TransactWriteError
+from pynamodb.exceptions import PutError
 
-from chalicelib.platform import clock, tokens
-from chalicelib.platform.errors import CommentNotFound
-from chalicelib.store.comments.transactions import Transaction, failed, transact
-from chalicelib.store.comments.writes import _counter_update, _day_update, _moved, _status_actions
+from chalicelib.platform import tokens
+from chalicelib.store.comments.writes import replace_text
 from chalicelib.store.models import Comment, LinkbackRef
 
 
@@ -60,29 +58,6 @@ def drop_ref(site_id: str, source: str, target: str) -> None:
 def update_linkback(
     comment: Comment, *, text: str, html: str, author: str, website: str | None, status: str
 ) -> None:
-    """A re-sent webmention: new content and ``status`` (the counter follows in the same
-    transaction). Conditioned on the status read. Raises CommentNotFound when it changed."""
-    edited = clock.rfc3339()
-    delta = (status == "approved") - (comment.status == "approved")
-
-    def build(tx: Transaction) -> None:
-        tx.update(
-            "comment",
-            comment,
-            actions=[Comment.text.set(text), Comment.html.set(html), Comment.author.set(author),
-                     Comment.website.set(website) if website else Comment.website.remove(),
-                     Comment.edited.set(edited), *_status_actions(comment.site, status)],
-            condition=Comment.status == comment.status,
-        )  # fmt: skip
-        if delta:
-            _counter_update(tx, comment.pk, delta, comment.type)
-        _day_update(tx, comment, _moved(comment.status, status))
-
-    try:
-        transact(build)
-    except TransactWriteError as exc:
-        if "comment" in failed(exc):
-            raise CommentNotFound("This linkback was changed meanwhile.") from exc
-        raise
-    comment.text, comment.html, comment.author, comment.website = text, html, author, website
-    comment.edited, comment.status = edited, status
+    """A re-sent webmention: new content and ``status`` (see ``writes.replace_text``).
+    Raises CommentNotFound when it changed meanwhile."""
+    replace_text(comment, text, html, status=status, author=author, website=website)
