@@ -17,6 +17,7 @@ from chalicelib.store.comments.canary import (
     ready_canary,
     write_canary,
 )
+from chalicelib.store.comments.imports import BatchRefused, imported_batches, store_imported_batch
 from chalicelib.store.comments.keys import COMMENT_PREFIX, META_SK, queue_key, thread_pk
 from chalicelib.store.comments.reads import (
     MAX_COUNT_THREADS,
@@ -33,17 +34,14 @@ from chalicelib.store.comments.reads import (
 from chalicelib.store.comments.records import PreparedComment
 from chalicelib.store.comments.views import moderator_view, public_view, thread_view
 from chalicelib.store.comments.writes import (
-    BatchRefused,
     Changed,
     GuardRefused,
     change_status,
     erase,
     fingerprint_owner,
-    imported_batches,
     moderator_edit,
     replace_text,
     set_locked,
-    store_imported_batch,
     store_new,
 )
 from chalicelib.store.models import Comment
