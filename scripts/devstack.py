@@ -226,6 +226,48 @@ def prepare(env: dict[str, str], origins: list[str]) -> None:
         cli(env, *args)
 
 
+class Queues:
+    """SQS on 127.0.0.1 (moto_server: the SQS-compatible API available here) with the write
+    queue and the webmention queue, and a worker per queue (``sidenote … drain --follow``,
+    the local stand-in for the SQS triggers that ``chalice local`` does not run)."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.process: subprocess.Popen | None = None
+        self.workers: list[subprocess.Popen] = []
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, env: dict[str, str]) -> Queues:
+        """Start SQS and create the queues; ``env`` gets ``SQS_ENDPOINT``."""
+        self.process = subprocess.Popen(
+            [str(VENV_BIN / "moto_server"), "-H", "127.0.0.1", "-p", str(self.port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        )  # fmt: skip
+        wait_for_port(self.port, 30, self.process)
+        env["SQS_ENDPOINT"] = self.endpoint
+        cli(env, "queue", "create")
+        cli(env, "webmentions", "create")
+        return self
+
+    def start_workers(self, env: dict[str, str]) -> None:
+        for queue in ("queue", "webmentions"):
+            self.workers.append(subprocess.Popen(
+                [sys.executable, "-m", "sidenote_cli", queue, "drain", "--follow"],
+                cwd=ROOT, env=env, start_new_session=True,
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            ))  # fmt: skip
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            stop_process(worker)
+        self.workers.clear()
+        stop_process(self.process)
+        self.process = None
+
+
 def start_probe_loop(env: dict[str, str]) -> subprocess.Popen:
     """``sidenote status probe-loop``: the health probe, since schedules don't fire locally.
     Its interval is ``SIDENOTE_PROBE_INTERVAL`` (seconds, default 60)."""
@@ -237,11 +279,14 @@ def start_probe_loop(env: dict[str, str]) -> subprocess.Popen:
 
 def run(port: int, db_port: int) -> None:
     database = Database(port=db_port, data_dir=DATA / "dynamodb").start()
+    queues = Queues()
     server: ApiServer | None = None
     probe_loop: subprocess.Popen | None = None
     try:
         env = stack_env(database.endpoint)
         prepare(env, [f"http://127.0.0.1:{port}", f"http://localhost:{port}"])
+        queues.start(env)
+        queues.start_workers(env)
         key = demo_key(env)
         server = ApiServer(env, port=port, quiet=False).start()
         probe_loop = start_probe_loop(env)
@@ -265,6 +310,7 @@ def run(port: int, db_port: int) -> None:
         stop_process(probe_loop)
         if server:
             server.stop()
+        queues.stop()
         database.stop()
 
 

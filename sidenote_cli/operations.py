@@ -106,16 +106,24 @@ def webmentions_create() -> None:
 
 
 @webmentions.command("drain")
-def webmentions_drain() -> None:
+@click.option("--follow", is_flag=True, help="Keep polling (a local stand-in for the trigger).")
+def webmentions_drain(follow: bool) -> None:
     """Verify queued webmentions now (what the SQS-triggered Lambda does in AWS)."""
+    import time
+
     from chalicelib.linkbacks import queue as mention_queue
     from chalicelib.linkbacks import webmention
 
-    outcome = mention_queue.drain(webmention.verify)
-    click.echo(
-        f"handled {len(outcome.stored)}, failed {len(outcome.failed)}, "
-        f"dead-lettered {len(outcome.dead_lettered)}"
-    )
+    while True:
+        outcome = mention_queue.drain(webmention.verify)
+        if outcome.stored or outcome.failed or outcome.dead_lettered or not follow:
+            click.echo(
+                f"handled {len(outcome.stored)}, failed {len(outcome.failed)}, "
+                f"dead-lettered {len(outcome.dead_lettered)}"
+            )
+        if not follow:
+            return
+        time.sleep(1)
 
 
 @main.group()

@@ -598,6 +598,7 @@ class LiveStack:
         )
         self.server.env = self.env
         stack.prepare(self.env, [self.url])
+        self.queues = stack.Queues().start(self.env)  # like `make run`: posts never 503
         self.moderator_key = stack.cli(self.env, "key", "create", "demo").strip()
         self.server.start()
 
@@ -610,4 +611,5 @@ class LiveStack:
 
     def stop(self) -> None:
         self.server.stop()
+        self.queues.stop()
         self.database.stop()
