@@ -605,6 +605,23 @@ class LiveStack:
     def cli(self, *args: str) -> str:
         return self.devstack.cli(self.env, *args)
 
+    def forget_ephemeral(self, prefix: str) -> None:
+        """Delete the stack's ephemeral items whose ``pk`` starts with ``prefix``: state that
+        other tests of the session left behind (failed-key windows of 127.0.0.1, outcome
+        counts of their deliberate 503s) and that a test must not inherit."""
+        import boto3
+        from boto3.dynamodb.conditions import Attr
+
+        table = boto3.resource(
+            "dynamodb", endpoint_url=self.env["DYNAMODB_ENDPOINT"],
+            region_name=self.env["AWS_DEFAULT_REGION"],
+            aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
+        ).Table(self.env["SIDENOTE_TABLE_PREFIX"] + "ephemeral")  # fmt: skip
+        found = table.scan(FilterExpression=Attr("pk").begins_with(prefix))
+        for entry in found["Items"]:
+            table.delete_item(Key={"pk": entry["pk"], "sk": entry["sk"]})
+
     def restart_server(self) -> None:
         self.server.stop()
         self.server.start()

@@ -69,25 +69,9 @@ def test_a_held_comment_is_approved_over_http_and_counted(live_server, live_stac
 def no_failed_key_windows(live_stack):
     """Clear the server's failed-key windows before and after: every e2e request comes from
     127.0.0.1, so a locked-out address would turn other tests' 401s into 429s."""
-    import boto3
-
-    table = boto3.resource(
-        "dynamodb", endpoint_url=live_stack.env["DYNAMODB_ENDPOINT"],
-        region_name=live_stack.env["AWS_DEFAULT_REGION"],
-        aws_access_key_id=live_stack.env["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=live_stack.env["AWS_SECRET_ACCESS_KEY"],
-    ).Table(live_stack.env["SIDENOTE_TABLE_PREFIX"] + "ephemeral")  # fmt: skip
-
-    def clear() -> None:
-        from boto3.dynamodb.conditions import Attr
-
-        found = table.scan(FilterExpression=Attr("pk").begins_with("RATE#AUTHFAIL#"))
-        for entry in found["Items"]:
-            table.delete_item(Key={"pk": entry["pk"], "sk": entry["sk"]})
-
-    clear()
+    live_stack.forget_ephemeral("RATE#AUTHFAIL#")
     yield
-    clear()
+    live_stack.forget_ephemeral("RATE#AUTHFAIL#")
 
 
 def test_a_valid_key_is_admitted_over_http_from_an_address_locked_out_for_failures(
