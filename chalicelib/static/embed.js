@@ -136,6 +136,10 @@
       put('p:' + ck, mine().map(p => (p.id === id && fn(p), p)));
     };
 
+    let copy = null;
+    const keepCopy = () => { if (copy) put('c:' + ck, copy), copy = null; };
+    w.addEventListener('pagehide', keepCopy);
+
     const load = async (next, sent) => {
       if (!next) live.textContent = s.loading;
       more.disabled = true;
@@ -150,9 +154,10 @@
         live.textContent = '';
         if (x.j.degraded) notice();
         render();
-        // The saved copy (shown when the API is unreachable) is written after the comments.
-        const saved = { meta, all };
-        return later(() => put('c:' + ck, saved));
+        // The saved copy (shown when the API is unreachable) is written after the comments,
+        // or when the page goes away first (a quick reload must still find it).
+        copy = { meta, all };
+        return later(keepCopy);
       }
       // API unreachable: show the last thread that rendered
       const c = !next && !(x.s > 0 && x.s < 500) && get('c:' + ck);
