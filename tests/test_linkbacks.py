@@ -288,3 +288,17 @@ def test_a_source_that_comes_back_after_being_gone_makes_a_new_comment(client, m
     mentions()
     [again] = listed(client)["comments"]
     assert again["id"] != first and counts(client, "/post-1")["trackbacks"] == {"/post-1": 1}
+
+
+def test_a_webmentions_202_is_not_counted_as_a_queued_comment(client, mentions):
+    """The probes read 202s of comments as "queued instead of stored": a webmention's 202 is
+    its normal answer and must not make the region look degraded."""
+    import time
+
+    from chalicelib.health import outcomes
+    from chalicelib.platform import config
+
+    assert mention(client, "https://other.example/post").status_code == 202
+    now = time.time()
+    counted = outcomes.outcomes(config.settings.region, now - 120, now + 60)
+    assert counted["queued"] == 0

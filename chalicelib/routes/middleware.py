@@ -74,8 +74,14 @@ def moderation_guard(event: Request, get_response: Callable[[Request], Response]
     return auth.guard(event, get_response)
 
 
+#: The one route whose 202 means "queued because the table refused it" (a webmention's 202
+#: is its normal answer, not a sign of trouble).
+QUEUED_ROUTE = "/sites/{site}/comments"
+
+
 def count_outcomes(event: Request, get_response: Callable[[Request], Response]) -> Response:
-    """Count 202 / 503 / 5xx answers for the probes (best effort, lazily imported)."""
+    """Count queued posts (202 of a comment), 503 and other 5xx answers for the probes
+    (best effort, lazily imported)."""
     status = 500
     try:
         response = get_response(event)
@@ -86,7 +92,8 @@ def count_outcomes(event: Request, get_response: Callable[[Request], Response]) 
         status = response.status_code
         return response
     finally:
-        if status == 202 or status >= 500:
+        queued = status == 202 and (event.context or {}).get("resourcePath") == QUEUED_ROUTE
+        if queued or status >= 500:
             from chalicelib.health import outcomes
 
             outcomes.count_outcome(status, (event.uri_params or {}).get("site"))
