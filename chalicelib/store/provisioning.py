@@ -29,18 +29,7 @@ def create_table(model: type[Model]) -> str:
     if model.exists():
         return f"{name}: exists"
     model.create_table(wait=True, ignore_update_ttl_errors=True)
-    client = _client(model)
-    for call, kwargs in (
-        ("update_continuous_backups",
-         {"PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True}}),
-        ("update_table", {"DeletionProtectionEnabled": True}),
-    ):  # fmt: skip
-        try:
-            getattr(client, call)(TableName=name, **kwargs)
-        except ClientError as exc:  # DynamoDB Local lacks some of these; AWS has them all
-            code = exc.response.get("Error", {}).get("Code", "")
-            if code not in {"UnknownOperationException", "ValidationException"}:
-                raise
+    _protect(_client(model), name)  # TTL: create_table has set it
     return f"{name}: created"
 
 
@@ -122,7 +111,7 @@ def _protect(client: Any, name: str, ttl: str | None = None) -> None:
     ):  # fmt: skip
         try:
             getattr(client, call)(TableName=name, **kwargs)
-        except ClientError as exc:
+        except ClientError as exc:  # DynamoDB Local lacks some of these; AWS has them all
             code = exc.response.get("Error", {}).get("Code", "")
             if code not in {"UnknownOperationException", "ValidationException"}:
                 raise
@@ -142,7 +131,7 @@ def add_replicas(
             continue
         try:
             client.update_table(TableName=name, ReplicaUpdates=[{"Create": {"RegionName": region}}])
-        except ClientError as exc:
+        except ClientError as exc:  # DynamoDB Local lacks some of these; AWS has them all
             code = exc.response.get("Error", {}).get("Code", "")
             if (
                 code in {"UnknownOperationException", "ValidationException"}

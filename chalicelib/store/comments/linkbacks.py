@@ -14,7 +14,7 @@ from __future__ import annotations
 from pynamodb.exceptions import PutError
 
 from chalicelib.platform import tokens
-from chalicelib.store.comments.writes import replace_text
+from chalicelib.store.comments.changes import replace_text
 from chalicelib.store.models import Comment, LinkbackRef
 
 
@@ -58,6 +58,6 @@ def drop_ref(site_id: str, source: str, target: str) -> None:
 def update_linkback(
     comment: Comment, *, text: str, html: str, author: str, website: str | None, status: str
 ) -> None:
-    """A re-sent webmention: new content and ``status`` (see ``writes.replace_text``).
+    """A re-sent webmention: new content and ``status`` (see ``changes.replace_text``).
     Raises CommentNotFound when it changed meanwhile."""
     replace_text(comment, text, html, status=status, author=author, website=website)
