@@ -8,7 +8,7 @@ from typing import Any
 from chalicelib.moderation import service as moderation
 from chalicelib.platform import validation as v
 from chalicelib.routes import threads
-from chalicelib.routes.openapi_schemas import (
+from chalicelib.routes.openapi_types import (
     Schema,
     array,
     comment_id,
